@@ -1,0 +1,245 @@
+"""Frozen dataclasses shared by every module; this module imports nothing from tracker.
+
+The values that cross the line between the I/O shell and the pure core live here:
+
+    Fetched  (fetch)   -> parse    -> ParsedFeed of Entry
+    Entry    (store)   -> cluster  -> Assignment
+    Story    (store)   -> topics / digest -> Digest -> render
+
+All datetimes are timezone-aware (UTC unless a field says otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+# --- configuration values that pure modules need ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A lasting tracker for a subject, as configured.
+
+    ``keywords`` and ``aliases`` are matched on word boundaries. A term written with an upper
+    case letter after its first character, or with a digit (``R1``, ``H20``, ``TSMC``), is
+    matched case-sensitively; others (``Nvidia``, ``export controls``) ignore case.
+    ``exclude`` terms veto a match in the text they occur in.
+    """
+
+    slug: str
+    name: str
+    keywords: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    description: str = ""
+
+
+# --- fetching and parsing -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A feed as stored, with its fetch state."""
+
+    url: str
+    outlet: str = ""
+    title: str = ""
+    site_url: str = ""
+    aggregator: bool = False
+    status: str = "active"  # active | gone
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    last_fetched: datetime | None = None
+    next_fetch: datetime | None = None
+    last_error: str | None = None
+    error_count: int = 0
+    error_since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What one retrieval of a feed gave back; ``body`` is None when nothing changed (304)."""
+
+    url: str  # the URL asked for
+    status: int  # HTTP status; 200 for a local file
+    body: bytes | None
+    headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names
+    final_url: str | None = None  # where redirects ended
+    permanent_url: str | None = None  # set when a 301/308 moved the feed for good
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.body is None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One article, converted from whatever the feed said into our own terms.
+
+    ``id`` is derived from the canonical link (or the guid when there is no link), so the same
+    article reached through two feeds has one id. ``title`` and ``summary`` are plain text;
+    ``content_html`` is sanitised HTML safe to embed in a page.
+    """
+
+    id: str
+    feed_url: str
+    link: str
+    title: str
+    summary: str
+    published: datetime
+    content_html: str = ""
+    guid: str | None = None
+    author: str = ""
+    outlet: str = ""
+    updated: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """A parsed feed document: its own metadata and its entries."""
+
+    title: str
+    site_url: str
+    entries: tuple[Entry, ...]
+    ttl_minutes: int | None = None
+    warning: str | None = None  # damage survived (ill-formed XML, wrong encoding, ...)
+
+
+# --- clustering ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Doc:
+    """The part of an entry that clustering reads."""
+
+    id: str
+    title: str
+    summary: str
+    published: datetime
+    outlet: str = ""
+    aggregator: bool = False
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """An entry's place in a story: which story, and how similar it was when it joined."""
+
+    entry_id: str
+    story_id: str
+    similarity: float  # 1.0 for the entry that started the story
+
+
+# --- stories, topics, digests -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Member:
+    """An entry as shown inside a story."""
+
+    entry_id: str
+    title: str
+    link: str
+    outlet: str
+    published: datetime
+    summary: str = ""
+    similarity: float = 1.0
+    aggregator: bool = False
+
+
+@dataclass(frozen=True)
+class Story:
+    """One development told by one or more outlets."""
+
+    id: str
+    headline: str
+    link: str
+    summary: str
+    first_seen: datetime
+    last_seen: datetime
+    members: tuple[Member, ...]
+    topics: tuple[str, ...] = ()  # topic slugs
+
+    @property
+    def outlets(self) -> tuple[str, ...]:
+        """Distinct outlets, in order of first coverage; aggregators are left out."""
+        seen: dict[str, None] = {}
+        for m in sorted(self.members, key=lambda m: (m.published, m.entry_id)):
+            if m.outlet and not m.aggregator:
+                seen.setdefault(m.outlet, None)
+        return tuple(seen)
+
+
+@dataclass(frozen=True)
+class TopicDay:
+    """One day of a topic's timeline."""
+
+    day: date
+    stories: int
+    entries: int
+    outlets: int
+
+
+@dataclass(frozen=True)
+class TopicSection:
+    """A topic's part of a digest."""
+
+    topic: Topic
+    stories: tuple[Story, ...]
+    timeline: tuple[TopicDay, ...]  # oldest first, ending on the digest's day
+
+
+@dataclass(frozen=True)
+class FeedHealth:
+    """A failing feed, for the digest's health note."""
+
+    url: str
+    outlet: str
+    last_error: str
+    error_count: int
+    error_since: datetime | None
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The template context of one day's digest (HTML, text, email and site share it).
+
+    ``sections`` holds the active topics (those with a story that day), most active first;
+    ``top_stories`` the other stories of the day, ranked, without those already in a section.
+    """
+
+    day: date
+    title: str
+    generated: datetime
+    sections: tuple[TopicSection, ...]
+    top_stories: tuple[Story, ...]
+    n_entries: int
+    n_stories: int
+    n_outlets: int
+    failing_feeds: tuple[FeedHealth, ...] = ()
+    previous_day: date | None = None
+    next_day: date | None = None
+
+    @property
+    def stories(self) -> tuple[Story, ...]:
+        """Every story the digest shows, each once, sections first."""
+        seen: dict[str, Story] = {}
+        for section in self.sections:
+            for s in section.stories:
+                seen.setdefault(s.id, s)
+        for s in self.top_stories:
+            seen.setdefault(s.id, s)
+        return tuple(seen.values())
+
+
+@dataclass(frozen=True)
+class TopicPage:
+    """The template context of a topic's page on the site."""
+
+    topic: Topic
+    timeline: tuple[TopicDay, ...]  # oldest first
+    stories: tuple[Story, ...]  # newest first
