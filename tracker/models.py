@@ -22,10 +22,10 @@ from datetime import date, datetime
 class Topic:
     """A lasting tracker for a subject, as configured.
 
-    ``keywords`` and ``aliases`` are matched on word boundaries. A term written with an upper
-    case letter after its first character, or with a digit (``R1``, ``H20``, ``TSMC``), is
-    matched case-sensitively; others (``Nvidia``, ``export controls``) ignore case.
-    ``exclude`` terms veto a match in the text they occur in.
+    ``keywords`` and ``aliases`` are matched on word boundaries. Acronyms and short model
+    names (no lower case letter, or at most 4 characters with a capital or digit: ``TSMC``,
+    ``R1``, ``H20``) match case-sensitively; others (``Nvidia``, ``export controls``) ignore
+    case. ``exclude`` terms veto a match in the text they occur in (see tracker.topics).
     """
 
     slug: str

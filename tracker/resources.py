@@ -24,3 +24,11 @@ def templates_dir() -> Path:
 def examples_dir() -> Path:
     """The bundled example data (the January 2025 corpus and its demo config)."""
     return _shipped("examples")
+
+
+def default_config() -> Path:
+    """The shipped config.yaml (the demo takes its topics and settings from it)."""
+    for candidate in (_PACKAGE / "default-config.yaml", _PACKAGE.parent / "config.yaml"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("tracker is installed without its default config.yaml")

@@ -1,0 +1,490 @@
+"""The only module with SQL: one SQLite file through sqlite-utils, returning models, never rows.
+
+Tables (documented for people in docs/schema.md):
+
+    feeds          one row per feed, with its fetch state
+    entries        one row per article (id from the canonical link); entries_fts indexes it
+    story_entries  which story each entry belongs to, and its similarity when it joined
+    stories        one row per story: headline, link, summary, first and last seen, counts
+    topic_stories  which stories each topic follows, and the terms that matched
+
+Schema changes are named migration functions (sqlite_utils.Migrations), applied at open.
+Times are stored as ISO 8601 text in UTC with second precision, so they sort as text.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from tracker.errors import StoreError
+from tracker.models import Assignment, Entry, Feed, Member, Story
+
+migrations = Migrations("tracker")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE feeds (
+            url TEXT PRIMARY KEY,
+            outlet TEXT NOT NULL DEFAULT '',
+            title TEXT NOT NULL DEFAULT '',
+            site_url TEXT NOT NULL DEFAULT '',
+            aggregator INTEGER NOT NULL DEFAULT 0,
+            source TEXT NOT NULL DEFAULT 'config',
+            status TEXT NOT NULL DEFAULT 'active',
+            etag TEXT, last_modified TEXT, body_hash TEXT,
+            last_fetched TEXT, next_fetch TEXT,
+            last_error TEXT, error_count INTEGER NOT NULL DEFAULT 0, error_since TEXT,
+            added_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE entries (
+            id TEXT PRIMARY KEY,
+            feed_url TEXT NOT NULL REFERENCES feeds(url) ON UPDATE CASCADE,
+            link TEXT NOT NULL, guid TEXT,
+            title TEXT NOT NULL, summary TEXT NOT NULL, content_html TEXT NOT NULL,
+            author TEXT NOT NULL DEFAULT '', outlet TEXT NOT NULL DEFAULT '',
+            published TEXT NOT NULL, updated TEXT, first_seen TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX entries_published ON entries(published)")
+    db.execute("CREATE INDEX entries_feed ON entries(feed_url)")
+    db["entries"].enable_fts(["title", "summary"], fts_version="FTS5", create_triggers=True)
+    db.execute(
+        """
+        CREATE TABLE stories (
+            id TEXT PRIMARY KEY,
+            headline TEXT NOT NULL, link TEXT NOT NULL, summary TEXT NOT NULL,
+            first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
+            n_entries INTEGER NOT NULL, n_outlets INTEGER NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX stories_last_seen ON stories(last_seen)")
+    db.execute(
+        """
+        CREATE TABLE story_entries (
+            entry_id TEXT PRIMARY KEY REFERENCES entries(id),
+            story_id TEXT NOT NULL,
+            similarity REAL NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX story_entries_story ON story_entries(story_id)")
+    db.execute(
+        """
+        CREATE TABLE topic_stories (
+            topic TEXT NOT NULL,
+            story_id TEXT NOT NULL REFERENCES stories(id),
+            matched TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (topic, story_id)
+        )"""
+    )
+    db.execute("CREATE INDEX topic_stories_story ON topic_stories(story_id)")
+
+
+def ts(value: datetime) -> str:
+    """A datetime as stored: UTC, second precision, ISO 8601."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime")
+    return value.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _req_dt(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+class Store:
+    """A tracker database. Open with ``Store(path)``; ``Store(None)`` is in memory."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        try:
+            if path is None:
+                self.db = sqlite_utils.Database(memory=True)
+            else:
+                if not path.parent.is_dir():
+                    raise StoreError(f"database folder does not exist: {path.parent}")
+                conn = sqlite3.connect(str(path), timeout=30)
+                self.db = sqlite_utils.Database(conn)
+                self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            migrations.apply(self.db)
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open database: {path}") from e
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or not at all."""
+        try:
+            with self.db.atomic():
+                yield
+        except sqlite3.OperationalError as e:
+            raise StoreError(f"cannot write database: {self.path}") from e
+
+    def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        cursor = self.db.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    # --- feeds ----------------------------------------------------------------------------
+
+    def upsert_feed(
+        self, url: str, *, outlet: str, title: str, aggregator: bool, source: str, now: datetime
+    ) -> bool:
+        """Add a feed, or refresh its configured names; True when it was new."""
+        existing = self.get_feed(url)
+        if existing is None:
+            self.db.execute(
+                "INSERT INTO feeds (url, outlet, title, aggregator, source, added_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [url, outlet, title, int(aggregator), source, ts(now)],
+            )
+            return True
+        self.db.execute(
+            "UPDATE feeds SET outlet = ?, title = CASE WHEN ? != '' THEN ? ELSE title END,"
+            " aggregator = ?, status = CASE WHEN status = 'removed' THEN 'active' ELSE status END"
+            " WHERE url = ?",
+            [outlet or existing.outlet, title, title, int(aggregator), url],
+        )
+        return False
+
+    def remove_feed(self, url: str) -> bool:
+        """Forget a feed and its fetch state; its entries stay (stories keep their members)."""
+        with self.transaction():
+            if self.get_feed(url) is None:
+                return False
+            self.db.execute("UPDATE feeds SET status = 'removed' WHERE url = ?", [url])
+        return True
+
+    def get_feed(self, url: str) -> Feed | None:
+        rows = self._rows("SELECT * FROM feeds WHERE url = ?", [url])
+        return _feed(rows[0]) if rows else None
+
+    def feeds(self, *, include_removed: bool = False) -> list[Feed]:
+        where = "" if include_removed else "WHERE status != 'removed'"
+        return [_feed(r) for r in self._rows(f"SELECT * FROM feeds {where} ORDER BY url")]
+
+    def due_feeds(self, now: datetime) -> list[Feed]:
+        rows = self._rows(
+            "SELECT * FROM feeds WHERE status = 'active'"
+            " AND (next_fetch IS NULL OR next_fetch <= ?) ORDER BY url",
+            [ts(now)],
+        )
+        return [_feed(r) for r in rows]
+
+    def record_fetch(
+        self,
+        url: str,
+        *,
+        now: datetime,
+        next_fetch: datetime,
+        etag: str | None,
+        last_modified: str | None,
+        body_hash: str | None,
+        title: str = "",
+        site_url: str = "",
+        warning: str | None = None,
+    ) -> None:
+        """A successful fetch: store validators, clear (or note) the error."""
+        self.db.execute(
+            """UPDATE feeds SET etag = ?, last_modified = ?, body_hash = COALESCE(?, body_hash),
+               last_fetched = ?, next_fetch = ?,
+               title = CASE WHEN title = '' THEN ? ELSE title END,
+               site_url = CASE WHEN ? != '' THEN ? ELSE site_url END,
+               last_error = ?, error_count = 0, error_since = NULL
+               WHERE url = ?""",
+            [etag, last_modified, body_hash, ts(now), ts(next_fetch), title,
+             site_url, site_url, warning, url],
+        )
+
+    def record_error(
+        self, url: str, message: str, *, now: datetime, next_fetch: datetime, gone: bool = False
+    ) -> None:
+        """A failed fetch or parse: the feed keeps its entries and is tried again later."""
+        self.db.execute(
+            """UPDATE feeds SET last_error = ?, error_count = error_count + 1,
+               error_since = COALESCE(error_since, ?), last_fetched = ?, next_fetch = ?,
+               status = CASE WHEN ? THEN 'gone' ELSE status END
+               WHERE url = ?""",
+            [message, ts(now), ts(now), ts(next_fetch), int(gone), url],
+        )
+
+    def move_feed(self, old: str, new: str) -> None:
+        """A permanent redirect: the feed (and its entries) now live at ``new``."""
+        if old == new or self.get_feed(new) is not None:
+            return
+        self.db.execute("UPDATE feeds SET url = ? WHERE url = ?", [new, old])
+
+    # --- entries --------------------------------------------------------------------------
+
+    def add_entries(self, entries: Sequence[Entry], now: datetime) -> list[str]:
+        """Store entries not seen before (by id); return the new ids. Known ids are kept."""
+        if not entries:
+            return []
+        ids = [e.id for e in entries]
+        known = self._known_ids(ids)
+        fresh: dict[str, Entry] = {}
+        for e in entries:
+            if e.id not in known:
+                fresh.setdefault(e.id, e)
+        self.db["entries"].insert_all(
+            (_entry_row(e, now) for e in fresh.values()), pk="id", ignore=True, batch_size=500
+        )
+        return list(fresh)
+
+    def _known_ids(self, ids: Sequence[str]) -> set[str]:
+        known: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            cursor = self.db.execute(f"SELECT id FROM entries WHERE id IN ({marks})", chunk)
+            known.update(row[0] for row in cursor)
+        return known
+
+    def count(self, table: str) -> int:
+        return int(self.db.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0])
+
+    def unclustered(self) -> list[tuple[Entry, bool]]:
+        """Entries not yet in a story, oldest first, each with its feed's aggregator flag."""
+        rows = self._rows(
+            """SELECT e.*, f.aggregator AS _aggregator FROM entries e
+               LEFT JOIN story_entries se ON se.entry_id = e.id
+               LEFT JOIN feeds f ON f.url = e.feed_url
+               WHERE se.entry_id IS NULL ORDER BY e.published, e.id"""
+        )
+        return [(_entry(r), bool(r["_aggregator"])) for r in rows]
+
+    def clustered_since(self, since: datetime) -> list[tuple[Entry, bool, str]]:
+        """Entries in stories published at or after ``since``, with aggregator flag and story."""
+        rows = self._rows(
+            """SELECT e.*, f.aggregator AS _aggregator, se.story_id AS _story FROM entries e
+               JOIN story_entries se ON se.entry_id = e.id
+               LEFT JOIN feeds f ON f.url = e.feed_url
+               WHERE e.published >= ? ORDER BY e.published, e.id""",
+            [ts(since)],
+        )
+        return [(_entry(r), bool(r["_aggregator"]), r["_story"]) for r in rows]
+
+    def search(self, query: str, limit: int = 50) -> list[Entry]:
+        """Full-text search (FTS5 syntax), best matches first."""
+        try:
+            rows = self._rows(
+                """SELECT e.* FROM entries_fts JOIN entries e ON e.rowid = entries_fts.rowid
+                   WHERE entries_fts MATCH ? ORDER BY entries_fts.rank, e.published DESC LIMIT ?""",
+                [query, limit],
+            )
+        except sqlite3.OperationalError as e:
+            raise StoreError(f"bad search query: {query!r}") from e
+        return [_entry(r) for r in rows]
+
+    # --- stories --------------------------------------------------------------------------
+
+    def save_assignments(self, assignments: Sequence[Assignment]) -> None:
+        self.db["story_entries"].insert_all(
+            (
+                {"entry_id": a.entry_id, "story_id": a.story_id, "similarity": a.similarity}
+                for a in assignments
+            ),
+            pk="entry_id",
+            ignore=True,
+        )
+
+    def save_story(self, story: Story) -> None:
+        """Write a story's summary row (its members live in story_entries)."""
+        self.db["stories"].upsert(
+            {
+                "id": story.id,
+                "headline": story.headline,
+                "link": story.link,
+                "summary": story.summary,
+                "first_seen": ts(story.first_seen),
+                "last_seen": ts(story.last_seen),
+                "n_entries": len(story.members),
+                "n_outlets": len(story.outlets),
+            },
+            pk="id",
+        )
+
+    def members(self, story_ids: Iterable[str]) -> dict[str, list[Member]]:
+        """The members of each story, oldest first."""
+        out: dict[str, list[Member]] = {}
+        ids = sorted(set(story_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._rows(
+                f"""SELECT se.story_id, se.similarity, e.id, e.title, e.link, e.outlet,
+                       e.published, e.summary, COALESCE(f.aggregator, 0) AS aggregator
+                    FROM story_entries se JOIN entries e ON e.id = se.entry_id
+                    LEFT JOIN feeds f ON f.url = e.feed_url
+                    WHERE se.story_id IN ({marks}) ORDER BY e.published, e.id""",
+                chunk,
+            )
+            for r in rows:
+                out.setdefault(r["story_id"], []).append(
+                    Member(
+                        entry_id=r["id"],
+                        title=r["title"],
+                        link=r["link"],
+                        outlet=r["outlet"],
+                        published=_req_dt(r["published"]),
+                        summary=r["summary"],
+                        similarity=r["similarity"],
+                        aggregator=bool(r["aggregator"]),
+                    )
+                )
+        return out
+
+    def story_ids_between(self, start: datetime, end: datetime) -> list[str]:
+        """Stories with a member published in [start, end)."""
+        cursor = self.db.execute(
+            """SELECT DISTINCT se.story_id FROM story_entries se
+               JOIN entries e ON e.id = se.entry_id
+               WHERE e.published >= ? AND e.published < ? ORDER BY se.story_id""",
+            [ts(start), ts(end)],
+        )
+        return [row[0] for row in cursor]
+
+    def all_story_ids(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT id FROM stories ORDER BY id")]
+
+    def stories(self, story_ids: Iterable[str]) -> list[Story]:
+        """Full stories (members and topics), in the order of the ids given."""
+        ids = list(dict.fromkeys(story_ids))
+        members = self.members(ids)
+        topics = self.topics_of(ids)
+        rows: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self._rows(f"SELECT * FROM stories WHERE id IN ({marks})", chunk):
+                rows[r["id"]] = r
+        return [
+            Story(
+                id=i,
+                headline=rows[i]["headline"],
+                link=rows[i]["link"],
+                summary=rows[i]["summary"],
+                first_seen=_req_dt(rows[i]["first_seen"]),
+                last_seen=_req_dt(rows[i]["last_seen"]),
+                members=tuple(members.get(i, ())),
+                topics=tuple(topics.get(i, ())),
+            )
+            for i in ids
+            if i in rows
+        ]
+
+    def published_range(self) -> tuple[datetime, datetime] | None:
+        row = self.db.execute("SELECT min(published), max(published) FROM entries").fetchone()
+        if row[0] is None:
+            return None
+        return _req_dt(row[0]), _req_dt(row[1])
+
+    # --- topics ---------------------------------------------------------------------------
+
+    def set_topic_stories(self, topic: str, matches: dict[str, str]) -> None:
+        """Replace the stories a topic follows (story id -> matched terms)."""
+        self.db.execute("DELETE FROM topic_stories WHERE topic = ?", [topic])
+        self.db["topic_stories"].insert_all(
+            ({"topic": topic, "story_id": s, "matched": m} for s, m in sorted(matches.items())),
+            pk=("topic", "story_id"),
+        )
+
+    def drop_topics_except(self, slugs: Iterable[str]) -> None:
+        keep = list(slugs)
+        marks = ",".join("?" * len(keep)) or "''"
+        self.db.execute(f"DELETE FROM topic_stories WHERE topic NOT IN ({marks})", keep)
+
+    def topics_of(self, story_ids: Iterable[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        ids = list(story_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT story_id, topic FROM topic_stories WHERE story_id IN ({marks})"
+                " ORDER BY topic",
+                chunk,
+            )
+            for story_id, topic in rows:
+                out.setdefault(story_id, []).append(topic)
+        return out
+
+    def topic_story_ids(self, topic: str) -> list[str]:
+        cursor = self.db.execute(
+            """SELECT ts.story_id FROM topic_stories ts JOIN stories s ON s.id = ts.story_id
+               WHERE ts.topic = ? ORDER BY s.last_seen DESC, s.id""",
+            [topic],
+        )
+        return [row[0] for row in cursor]
+
+
+def _feed(r: dict[str, Any]) -> Feed:
+    return Feed(
+        url=r["url"],
+        outlet=r["outlet"],
+        title=r["title"],
+        site_url=r["site_url"],
+        aggregator=bool(r["aggregator"]),
+        status=r["status"],
+        etag=r["etag"],
+        last_modified=r["last_modified"],
+        body_hash=r["body_hash"],
+        last_fetched=_dt(r["last_fetched"]),
+        next_fetch=_dt(r["next_fetch"]),
+        last_error=r["last_error"],
+        error_count=r["error_count"],
+        error_since=_dt(r["error_since"]),
+    )
+
+
+def _entry_row(e: Entry, now: datetime) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "feed_url": e.feed_url,
+        "link": e.link,
+        "guid": e.guid,
+        "title": e.title,
+        "summary": e.summary,
+        "content_html": e.content_html,
+        "author": e.author,
+        "outlet": e.outlet,
+        "published": ts(e.published),
+        "updated": ts(e.updated) if e.updated else None,
+        "first_seen": ts(now),
+    }
+
+
+def _entry(r: dict[str, Any]) -> Entry:
+    return Entry(
+        id=r["id"],
+        feed_url=r["feed_url"],
+        link=r["link"],
+        guid=r["guid"],
+        title=r["title"],
+        summary=r["summary"],
+        content_html=r["content_html"],
+        author=r["author"],
+        outlet=r["outlet"],
+        published=_req_dt(r["published"]),
+        updated=_dt(r["updated"]),
+    )
