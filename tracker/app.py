@@ -291,8 +291,11 @@ class App:
         known = list(days) if days is not None else self.days()
         earlier = [d for d in known if d < day]
         later = [d for d in known if d > day]
+        # A past day's digest says it was generated at the end of that day, so rebuilding the
+        # site does not rewrite every old page just because the clock moved.
+        generated = min(self.now(), end - timedelta(seconds=1))
         return digesting.build_digest(
-            day, stories, self.config.topics, timelines, title=cfg.title, generated=self.now(),
+            day, stories, self.config.topics, timelines, title=cfg.title, generated=generated, tz=tz,
             max_top_stories=cfg.max_top_stories, max_stories_per_topic=cfg.max_stories_per_topic,
             failing_feeds=self.failing_feeds(), previous_day=earlier[-1] if earlier else None,
             next_day=later[0] if later else None,
