@@ -73,7 +73,9 @@ def test_config_comes_from_the_environment(tmp_path: Path) -> None:
     assert "timezone: unknown time zone 'Mars/Olympus'" in result.stderr
 
 
-@pytest.mark.parametrize("args", [["nope"], ["digest", "--date", "27/01/2025"], ["fetch", "--bogus"]])
+@pytest.mark.parametrize(
+    "args", [["nope"], ["digest", "--date", "27/01/2025"], ["fetch", "--bogus"]]
+)
 def test_bad_usage_exits_2(args: list[str]) -> None:
     assert CliRunner().invoke(cli, args).exit_code == 2
 
@@ -87,7 +89,9 @@ def test_unknown_topic_is_an_error(tmp_path: Path) -> None:
 
 def test_topics_list_json_reads_the_config(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
-    config.write_text("topics:\n  - {slug: chips, name: Chips, keywords: [chip]}\n", encoding="utf-8")
+    config.write_text(
+        "topics:\n  - {slug: chips, name: Chips, keywords: [chip]}\n", encoding="utf-8"
+    )
     result = CliRunner().invoke(cli, ["--config", str(config), "topics", "list", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == [{"slug": "chips", "name": "Chips", "stories": 0}]

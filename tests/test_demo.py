@@ -76,7 +76,7 @@ def test_pages_are_self_contained(demo: tuple[Path, str]) -> None:
 def deepseek_cards(page: str) -> list[str]:
     section = page[page.index('<section id="topic-deepseek"') :]
     section = section[: section.index("</section>")]
-    return re.findall(r'<article class="card" id="story-[^"]+">.*?</article>', section, re.S)
+    return re.findall(r'<article class="card" id="story-[^"]+">.*?</article>', section, re.DOTALL)
 
 
 def test_27_january_groups_the_deepseek_coverage_into_one_card(demo: tuple[Path, str]) -> None:
@@ -145,8 +145,15 @@ def test_the_27_january_page_in_a_real_browser(demo: tuple[Path, str]) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         page = browser.new_page()
         page.on("request", lambda r: requests.append(r.url))

@@ -18,8 +18,13 @@ FEED = "https://example.com/feed.xml"
 
 def entry(i: int, title: str = "", hours: int = 0) -> Entry:
     return Entry(
-        id=f"e{i:03}", feed_url=FEED, link=f"https://example.com/{i}", title=title or f"Title {i}",
-        summary=f"Summary {i}", published=NOW - timedelta(hours=hours), outlet="Example",
+        id=f"e{i:03}",
+        feed_url=FEED,
+        link=f"https://example.com/{i}",
+        title=title or f"Title {i}",
+        summary=f"Summary {i}",
+        published=NOW - timedelta(hours=hours),
+        outlet="Example",
     )
 
 
@@ -65,8 +70,17 @@ def test_stories_round_trip_with_members_and_topics(store: Store) -> None:
         store.add_entries([entry(1, hours=2), entry(2, hours=1)], NOW)
         store.save_assignments([Assignment("e001", "se001", 1.0), Assignment("e002", "se001", 0.4)])
         members = store.members(["se001"])["se001"]
-        store.save_story(Story("se001", "Title 1", "https://example.com/1", "s",
-                               members[0].published, members[-1].published, tuple(members)))
+        store.save_story(
+            Story(
+                "se001",
+                "Title 1",
+                "https://example.com/1",
+                "s",
+                members[0].published,
+                members[-1].published,
+                tuple(members),
+            )
+        )
         store.set_topic_stories("deepseek", {"se001": "DeepSeek"})
     [story] = store.stories(["se001"])
     assert [m.entry_id for m in story.members] == ["e001", "e002"]
@@ -91,7 +105,9 @@ def test_errors_are_counted_and_cleared(store: Store) -> None:
     assert feed is not None and feed.error_count == 2 and feed.error_since == NOW
     assert store.due_feeds(NOW) == []
     with store.transaction():
-        store.record_fetch(FEED, now=NOW, next_fetch=NOW, etag='"x"', last_modified=None, body_hash="h")
+        store.record_fetch(
+            FEED, now=NOW, next_fetch=NOW, etag='"x"', last_modified=None, body_hash="h"
+        )
     feed = store.get_feed(FEED)
     assert feed is not None and feed.error_count == 0 and feed.etag == '"x"'
     assert [f.url for f in store.due_feeds(NOW)] == [FEED]

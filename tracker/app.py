@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from tracker import cluster as clustering
 from tracker import digest as digesting
@@ -72,7 +72,8 @@ class RunReport:
 
 def backoff(error_count: int) -> timedelta:
     """The wait after the ``error_count``-th consecutive failure."""
-    return min(BACKOFF_START * (2 ** max(error_count - 1, 0)), BACKOFF_CAP)
+    factor: int = 2 ** min(max(error_count - 1, 0), 16)
+    return min(BACKOFF_START * factor, BACKOFF_CAP)
 
 
 class App:
@@ -101,7 +102,9 @@ class App:
         if self._renderer is None:
             from tracker.render import Renderer
 
-            self._renderer = Renderer(base_url=self.config.site.base_url, tz_name=self.config.timezone)
+            self._renderer = Renderer(
+                base_url=self.config.site.base_url, tz_name=self.config.timezone
+            )
         return self._renderer
 
     def close(self) -> None:
@@ -109,7 +112,7 @@ class App:
             self._store.close()
             self._store = None
 
-    def __enter__(self) -> App:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -121,8 +124,12 @@ class App:
         with store.transaction():
             for f in self.config.feeds:
                 store.upsert_feed(
-                    f.url, outlet=f.outlet, title=f.title, aggregator=f.aggregator,
-                    source="config", now=self.now(),
+                    f.url,
+                    outlet=f.outlet,
+                    title=f.title,
+                    aggregator=f.aggregator,
+                    source="config",
+                    now=self.now(),
                 )
 
     # --- fetch ----------------------------------------------------------------------------
@@ -130,8 +137,11 @@ class App:
     def fetch(self, *, all_feeds: bool = False) -> FetchReport:
         """Fetch due feeds (or all), store new entries; failures are recorded, not raised."""
         now = self.now()
-        feeds = [f for f in self.store.feeds() if f.status == "active"] if all_feeds \
+        feeds = (
+            [f for f in self.store.feeds() if f.status == "active"]
+            if all_feeds
             else self.store.due_feeds(now)
+        )
         report = FetchReport()
         for feed, result in self._retrieve(feeds):
             if isinstance(result, FeedError):
@@ -145,7 +155,9 @@ class App:
         cfg = self.config.fetch
         client: httpx.Client | None = None
         if any(not fetching.is_local(f.url) for f in feeds):
-            client = fetching.make_client(user_agent=cfg.user_agent, timeout_seconds=cfg.timeout_seconds)
+            client = fetching.make_client(
+                user_agent=cfg.user_agent, timeout_seconds=cfg.timeout_seconds
+            )
 
         def one(feed: Feed) -> tuple[Feed, Fetched | FeedError]:
             try:
@@ -153,8 +165,12 @@ class App:
                     return feed, fetching.read_file(feed.url, max_bytes=cfg.max_bytes)
                 assert client is not None
                 return feed, fetching.fetch_feed(
-                    client, feed.url, etag=feed.etag, last_modified=feed.last_modified,
-                    max_bytes=cfg.max_bytes, timeout_seconds=cfg.timeout_seconds,
+                    client,
+                    feed.url,
+                    etag=feed.etag,
+                    last_modified=feed.last_modified,
+                    max_bytes=cfg.max_bytes,
+                    timeout_seconds=cfg.timeout_seconds,
                 )
             except FeedError as e:
                 return feed, e
@@ -172,7 +188,11 @@ class App:
         gone = getattr(error, "status", None) == 410
         with self.store.transaction():
             self.store.record_error(
-                feed.url, message, now=now, next_fetch=now + backoff(feed.error_count + 1), gone=gone
+                feed.url,
+                message,
+                now=now,
+                next_fetch=now + backoff(feed.error_count + 1),
+                gone=gone,
             )
         report.failed.append((feed.url, message))
 
@@ -185,13 +205,19 @@ class App:
         if fetched.not_modified or (body_hash is not None and body_hash == feed.body_hash):
             with store.transaction():
                 store.record_fetch(
-                    feed.url, now=now, next_fetch=now + FETCH_INTERVAL, etag=fetched.etag or feed.etag,
-                    last_modified=fetched.last_modified or feed.last_modified, body_hash=None,
+                    feed.url,
+                    now=now,
+                    next_fetch=now + FETCH_INTERVAL,
+                    etag=fetched.etag or feed.etag,
+                    last_modified=fetched.last_modified or feed.last_modified,
+                    body_hash=None,
                 )
             report.not_modified += 1
             return 0
         try:
-            parsed = parsing.parse_feed(fetched, feed_url=feed.url, now=now, outlet=feed.outlet or feed.title)
+            parsed = parsing.parse_feed(
+                fetched, feed_url=feed.url, now=now, outlet=feed.outlet or feed.title
+            )
         except FeedError as e:
             self._record_failure(feed, e, report)
             return 0
@@ -200,9 +226,15 @@ class App:
         with store.transaction():
             new = store.add_entries(entries, now)
             store.record_fetch(
-                feed.url, now=now, next_fetch=now + FETCH_INTERVAL, etag=fetched.etag,
-                last_modified=fetched.last_modified, body_hash=body_hash, title=parsed.title,
-                site_url=parsed.site_url, warning=parsed.warning,
+                feed.url,
+                now=now,
+                next_fetch=now + FETCH_INTERVAL,
+                etag=fetched.etag,
+                last_modified=fetched.last_modified,
+                body_hash=body_hash,
+                title=parsed.title,
+                site_url=parsed.site_url,
+                warning=parsed.warning,
             )
             if fetched.permanent_url:
                 store.move_feed(feed.url, fetched.permanent_url)
@@ -246,8 +278,12 @@ class App:
             head = next(m for m in ms if m.entry_id == clustering.representative(docs))
             self.store.save_story(
                 Story(
-                    id=story_id, headline=head.title, link=head.link, summary=head.summary,
-                    first_seen=min(m.published for m in ms), last_seen=max(m.published for m in ms),
+                    id=story_id,
+                    headline=head.title,
+                    link=head.link,
+                    summary=head.summary,
+                    first_seen=min(m.published for m in ms),
+                    last_seen=max(m.published for m in ms),
                     members=tuple(ms),
                 )
             )
@@ -286,7 +322,8 @@ class App:
         stories = self.store.stories(self.store.story_ids_between(start, end))
         window = topicking.days_ending(day, cfg.timeline_days)
         timelines = {
-            t.slug: topicking.timeline(self.topic_stories(t.slug), window, tz) for t in self.config.topics
+            t.slug: topicking.timeline(self.topic_stories(t.slug), window, tz)
+            for t in self.config.topics
         }
         known = list(days) if days is not None else self.days()
         earlier = [d for d in known if d < day]
@@ -295,9 +332,17 @@ class App:
         # site does not rewrite every old page just because the clock moved.
         generated = min(self.now(), end - timedelta(seconds=1))
         return digesting.build_digest(
-            day, stories, self.config.topics, timelines, title=cfg.title, generated=generated, tz=tz,
-            max_top_stories=cfg.max_top_stories, max_stories_per_topic=cfg.max_stories_per_topic,
-            failing_feeds=self.failing_feeds(), previous_day=earlier[-1] if earlier else None,
+            day,
+            stories,
+            self.config.topics,
+            timelines,
+            title=cfg.title,
+            generated=generated,
+            tz=tz,
+            max_top_stories=cfg.max_top_stories,
+            max_stories_per_topic=cfg.max_stories_per_topic,
+            failing_feeds=self.failing_feeds(),
+            previous_day=earlier[-1] if earlier else None,
             next_day=later[0] if later else None,
         )
 
@@ -313,7 +358,9 @@ class App:
         pages = []
         for t in self.config.topics:
             stories = self.topic_stories(t.slug)
-            pages.append(TopicPage(t, topicking.timeline(stories, window, self.config.tz), tuple(stories)))
+            pages.append(
+                TopicPage(t, topicking.timeline(stories, window, self.config.tz), tuple(stories))
+            )
         return pages
 
     def build_site(self) -> SiteReport:
@@ -324,8 +371,11 @@ class App:
         digests = [self.digest(d, days=days) for d in days]
         last = days[-1] if days else self.today()
         return build_site(
-            self.config.site.output_dir, self.renderer, digests=digests,
-            topic_pages=self.topic_pages(last), stories=self.store.stories(self.store.all_story_ids()),
+            self.config.site.output_dir,
+            self.renderer,
+            digests=digests,
+            topic_pages=self.topic_pages(last),
+            stories=self.store.stories(self.store.all_story_ids()),
             topics=self.config.topics,
         )
 
@@ -336,8 +386,11 @@ class App:
 
         cfg = self.config.email
         return build_message(
-            self.digest(day), self.renderer, sender=cfg.sender or "tracker@localhost",
-            recipients=cfg.recipients or ("digest@localhost",), now=self.now(),
+            self.digest(day),
+            self.renderer,
+            sender=cfg.sender or "tracker@localhost",
+            recipients=cfg.recipients or ("digest@localhost",),
+            now=self.now(),
             subject_prefix=cfg.subject_prefix,
         )
 
@@ -353,10 +406,17 @@ class App:
         smtp = self.config.email.smtp
         password = os.environ.get(smtp.password_env, "") if smtp.username else ""
         if smtp.username and not password:
-            raise MailError(f"cannot send digest: environment variable {smtp.password_env} is not set")
+            raise MailError(
+                f"cannot send digest: environment variable {smtp.password_env} is not set"
+            )
         send(
-            message, host=smtp.host, port=smtp.port, security=smtp.security,
-            username=smtp.username, password=password, timeout=smtp.timeout_seconds,
+            message,
+            host=smtp.host,
+            port=smtp.port,
+            security=smtp.security,
+            username=smtp.username,
+            password=password,
+            timeout=smtp.timeout_seconds,
         )
 
     # --- the cron job ---------------------------------------------------------------------

@@ -91,7 +91,10 @@ def parse_day(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 
 date_option = click.option(
-    "--date", "day", callback=parse_day, metavar="YYYY-MM-DD",
+    "--date",
+    "day",
+    callback=parse_day,
+    metavar="YYYY-MM-DD",
     help="The day (default: today in the configured time zone).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -99,7 +102,10 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON."
 
 @click.group(cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "--config", "config_path", metavar="PATH", type=click.Path(dir_okay=False),
+    "--config",
+    "config_path",
+    metavar="PATH",
+    type=click.Path(dir_okay=False),
     help="The config file (default: $TRACKER_CONFIG, else ./config.yaml).",
 )
 @click.version_option(__version__, prog_name="tracker")
@@ -116,8 +122,14 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 
 @cli.command()
-@click.option("--out", "out_dir", default="site", show_default=True, type=click.Path(file_okay=False),
-              help="Where to build the demo site.")
+@click.option(
+    "--out",
+    "out_dir",
+    default="site",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where to build the demo site.",
+)
 def demo(out_dir: str) -> None:
     """Replay the bundled January 2025 corpus and build the whole site, offline.
 
@@ -204,9 +216,17 @@ def fetch(obj: Context, all_feeds: bool, as_json: bool) -> None:
 
 @cli.command()
 @date_option
-@click.option("--format", "fmt", type=click.Choice(["text", "html", "json"]), default="text",
-              show_default=True, help="What to print.")
-@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Write to this file instead.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "html", "json"]),
+    default="text",
+    show_default=True,
+    help="What to print.",
+)
+@click.option(
+    "--out", "out_file", type=click.Path(dir_okay=False), help="Write to this file instead."
+)
 @pass_ctx
 def digest(obj: Context, day: date | None, fmt: str, out_file: str | None) -> None:
     """Render the digest of one day (default today).
@@ -249,7 +269,9 @@ def site(obj: Context) -> None:
 
 @cli.command()
 @date_option
-@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Write the message as .eml.")
+@click.option(
+    "--out", "out_file", type=click.Path(dir_okay=False), help="Write the message as .eml."
+)
 @click.option("--send", is_flag=True, help="Send it by SMTP to the configured recipients.")
 @pass_ctx
 def email(obj: Context, day: date | None, out_file: str | None, send: bool) -> None:
@@ -291,14 +313,22 @@ def feeds_list(obj: Context, as_json: bool) -> None:
     with obj.app() as app:
         rows = app.store.feeds()
     if as_json:
-        print_json([
-            {
-                "url": f.url, "title": f.title, "outlet": f.outlet, "status": f.status,
-                "last_error": f.last_error, "error_count": f.error_count,
-                "error_since": f.error_since, "last_fetched": f.last_fetched, "next_fetch": f.next_fetch,
-            }
-            for f in rows
-        ])
+        print_json(
+            [
+                {
+                    "url": f.url,
+                    "title": f.title,
+                    "outlet": f.outlet,
+                    "status": f.status,
+                    "last_error": f.last_error,
+                    "error_count": f.error_count,
+                    "error_since": f.error_since,
+                    "last_fetched": f.last_fetched,
+                    "next_fetch": f.next_fetch,
+                }
+                for f in rows
+            ]
+        )
         return
     for f in rows:
         state = f.status if not f.error_count else f"failing x{f.error_count}: {f.last_error}"
@@ -307,7 +337,9 @@ def feeds_list(obj: Context, as_json: bool) -> None:
 
 @feeds.command("add")
 @click.argument("url")
-@click.option("--outlet", default="", help="The outlet's name (several feeds of one outlet count once).")
+@click.option(
+    "--outlet", default="", help="The outlet's name (several feeds of one outlet count once)."
+)
 @pass_ctx
 def feeds_add(obj: Context, url: str, outlet: str) -> None:
     """Add a feed by URL (or local path) to the database.
@@ -325,8 +357,9 @@ def feeds_add(obj: Context, url: str, outlet: str) -> None:
     elif not url.startswith("file://"):
         url = Path(url).resolve().as_uri()
     with obj.app() as app:
-        added = app.store.upsert_feed(url, outlet=outlet, title="", aggregator=False, source="cli",
-                                      now=app.now())
+        added = app.store.upsert_feed(
+            url, outlet=outlet, title="", aggregator=False, source="cli", now=app.now()
+        )
     click.echo(f"{'added' if added else 'already there'}: {url}")
 
 
@@ -367,7 +400,9 @@ def topics_list(obj: Context, as_json: bool) -> None:
     with obj.app() as app:
         counts = {t.slug: len(app.store.topic_story_ids(t.slug)) for t in app.config.topics}
     if as_json:
-        print_json([{"slug": t.slug, "name": t.name, "stories": counts[t.slug]} for t in obj.config.topics])
+        print_json(
+            [{"slug": t.slug, "name": t.name, "stories": counts[t.slug]} for t in obj.config.topics]
+        )
         return
     for t in obj.config.topics:
         click.echo(f"{t.slug}\t{t.name}\t{counts[t.slug]} stories")
@@ -396,11 +431,24 @@ def topics_show(obj: Context, slug: str, days: int, as_json: bool) -> None:
         stories = app.topic_stories(slug)
         line = timeline(stories, days_ending(last, days), app.config.tz)
     if as_json:
-        print_json({
-            "slug": topic.slug, "name": topic.name, "timeline": line,
-            "stories": [{"id": s.id, "headline": s.headline, "link": s.link, "first_seen": s.first_seen,
-                         "last_seen": s.last_seen, "outlets": s.outlets} for s in stories],
-        })
+        print_json(
+            {
+                "slug": topic.slug,
+                "name": topic.name,
+                "timeline": line,
+                "stories": [
+                    {
+                        "id": s.id,
+                        "headline": s.headline,
+                        "link": s.link,
+                        "first_seen": s.first_seen,
+                        "last_seen": s.last_seen,
+                        "outlets": s.outlets,
+                    }
+                    for s in stories
+                ],
+            }
+        )
         return
     click.echo(f"{topic.name} ({topic.slug}): {len(stories)} stories")
     click.echo("day          stories  entries  outlets")
@@ -425,8 +473,18 @@ def search(obj: Context, query: str, limit: int, as_json: bool) -> None:
     with obj.app() as app:
         found = app.store.search(query, limit)
     if as_json:
-        print_json([{"id": e.id, "title": e.title, "link": e.link, "outlet": e.outlet,
-                     "published": e.published} for e in found])
+        print_json(
+            [
+                {
+                    "id": e.id,
+                    "title": e.title,
+                    "link": e.link,
+                    "outlet": e.outlet,
+                    "published": e.published,
+                }
+                for e in found
+            ]
+        )
         return
     for e in found:
         click.echo(f"{e.published:%Y-%m-%d}  {e.outlet}  {e.title}\n            {e.link}")

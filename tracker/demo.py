@@ -92,8 +92,13 @@ def run_demo(out_dir: Path, *, say: Callable[[str], None] = lambda _: None) -> D
         last = app.days()[-1]
         eml = app.write_email(last, out_dir / f"digest-{last.isoformat()}.eml")
         return DemoReport(
-            out_dir, app.days(), app.store.count("entries"), app.store.count("stories"),
-            len(site.written) + len(site.unchanged), eml, config_path,
+            out_dir,
+            app.days(),
+            app.store.count("entries"),
+            app.store.count("stories"),
+            len(site.written) + len(site.unchanged),
+            eml,
+            config_path,
         )
 
 

@@ -69,7 +69,10 @@ def run_job(config: Config, job: Callable[[App], str]) -> None:
 
 def jobs(config: Config) -> list[tuple[str, str, Callable[[App], str]]]:
     """(name, crontab, job) for every scheduled job of the config."""
-    out = [("fetch", config.schedule.fetch, fetch_job), ("digest", config.schedule.digest, digest_job)]
+    out: list[tuple[str, str, Callable[[App], str]]] = [
+        ("fetch", config.schedule.fetch, fetch_job),
+        ("digest", config.schedule.digest, digest_job),
+    ]
     if config.schedule.email:
         out.append(("email", config.schedule.email, email_job))
     return out
@@ -85,8 +88,11 @@ def make_scheduler(config: Config) -> BlockingScheduler:
     )
     for name, crontab, job in jobs(config):
         scheduler.add_job(
-            run_job, CronTrigger.from_crontab(crontab, timezone=config.timezone),
-            args=(config, job), id=name, name=name,
+            run_job,
+            CronTrigger.from_crontab(crontab, timezone=config.timezone),
+            args=(config, job),
+            id=name,
+            name=name,
         )
     return scheduler
 

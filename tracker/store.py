@@ -61,7 +61,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
     db.execute("CREATE INDEX entries_published ON entries(published)")
     db.execute("CREATE INDEX entries_feed ON entries(feed_url)")
-    db["entries"].enable_fts(["title", "summary"], fts_version="FTS5", create_triggers=True)
+    db.table("entries").enable_fts(["title", "summary"], fts_version="FTS5", create_triggers=True)
     db.execute(
         """
         CREATE TABLE stories (
@@ -212,8 +212,18 @@ class Store:
                site_url = CASE WHEN ? != '' THEN ? ELSE site_url END,
                last_error = ?, error_count = 0, error_since = NULL
                WHERE url = ?""",
-            [etag, last_modified, body_hash, ts(now), ts(next_fetch), title,
-             site_url, site_url, warning, url],
+            [
+                etag,
+                last_modified,
+                body_hash,
+                ts(now),
+                ts(next_fetch),
+                title,
+                site_url,
+                site_url,
+                warning,
+                url,
+            ],
         )
 
     def record_error(
@@ -246,7 +256,7 @@ class Store:
         for e in entries:
             if e.id not in known:
                 fresh.setdefault(e.id, e)
-        self.db["entries"].insert_all(
+        self.db.table("entries").insert_all(
             (_entry_row(e, now) for e in fresh.values()), pk="id", ignore=True, batch_size=500
         )
         return list(fresh)
@@ -299,7 +309,7 @@ class Store:
     # --- stories --------------------------------------------------------------------------
 
     def save_assignments(self, assignments: Sequence[Assignment]) -> None:
-        self.db["story_entries"].insert_all(
+        self.db.table("story_entries").insert_all(
             (
                 {"entry_id": a.entry_id, "story_id": a.story_id, "similarity": a.similarity}
                 for a in assignments
@@ -310,7 +320,7 @@ class Store:
 
     def save_story(self, story: Story) -> None:
         """Write a story's summary row (its members live in story_entries)."""
-        self.db["stories"].upsert(
+        self.db.table("stories").upsert(
             {
                 "id": story.id,
                 "headline": story.headline,
@@ -404,7 +414,7 @@ class Store:
     def set_topic_stories(self, topic: str, matches: dict[str, str]) -> None:
         """Replace the stories a topic follows (story id -> matched terms)."""
         self.db.execute("DELETE FROM topic_stories WHERE topic = ?", [topic])
-        self.db["topic_stories"].insert_all(
+        self.db.table("topic_stories").insert_all(
             ({"topic": topic, "story_id": s, "matched": m} for s, m in sorted(matches.items())),
             pk=("topic", "story_id"),
         )

@@ -51,7 +51,9 @@ class Matcher:
             return []
         if any(term_pattern(x).search(text) for x in self.topic.exclude):
             return []
-        return [t for t in (*self.topic.keywords, *self.topic.aliases) if term_pattern(t).search(text)]
+        return [
+            t for t in (*self.topic.keywords, *self.topic.aliases) if term_pattern(t).search(text)
+        ]
 
 
 def member_weight(matcher: Matcher, member: Member) -> tuple[float, list[str]]:
