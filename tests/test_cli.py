@@ -42,7 +42,8 @@ def test_help_does_not_import_heavy_modules() -> None:
         "import sys\n"
         "from tracker.cli import cli\n"
         "try:\n    cli(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = {'sklearn', 'numpy', 'scipy', 'feedparser', 'httpx', 'jinja2', 'sqlite_utils', 'apscheduler'}\n"
+        "heavy = {'sklearn', 'numpy', 'scipy', 'feedparser', 'httpx', 'jinja2',\n"
+        "         'sqlite_utils', 'apscheduler'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

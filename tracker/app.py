@@ -275,7 +275,8 @@ class App:
             docs = [
                 Doc(m.entry_id, m.title, m.summary, m.published, m.outlet, m.aggregator) for m in ms
             ]
-            head = next(m for m in ms if m.entry_id == clustering.representative(docs))
+            head_id = clustering.representative(docs)
+            head = next(m for m in ms if m.entry_id == head_id)
             self.store.save_story(
                 Story(
                     id=story_id,

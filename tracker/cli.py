@@ -163,7 +163,8 @@ def run(obj: Context) -> None:
     with obj.app() as app:
         r = app.run()
     click.echo(
-        f"fetched {r.fetch.fetched}, unchanged {r.fetch.not_modified}, failed {len(r.fetch.failed)}, "
+        f"fetched {r.fetch.fetched}, unchanged {r.fetch.not_modified}, "
+        f"failed {len(r.fetch.failed)}, "
         f"{r.fetch.new_entries} new entries, {r.clustered} clustered; digest {r.day}; "
         f"{r.pages_written} pages written" + (f"; email {r.email}" if r.email else "")
     )

@@ -8,7 +8,6 @@ feed text reaches the subject only with line breaks folded away, so no feed can 
 from __future__ import annotations
 
 import hashlib
-
 import smtplib
 import ssl
 from collections.abc import Sequence

@@ -103,7 +103,10 @@ def serve(config: Config) -> None:
 
     def stop(signum: int, frame: FrameType | None) -> None:
         log.info("signal %s: stopping after the running job", signum)
-        scheduler.shutdown(wait=False)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        else:  # the signal came before the scheduler started: nothing is running yet
+            raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

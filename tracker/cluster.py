@@ -1,0 +1,455 @@
+"""TF-IDF story clustering: documents in, story assignments out (pure, deterministic, online).
+
+The same development told by several outlets becomes one story. Documents are read once, in
+publication order (ties by id), and each joins the most similar *live* story (one whose
+latest member is within ``window_days``) when the similarity reaches ``threshold``; otherwise
+it starts a story of its own, named after it (``story_id_for``). A story is compared through
+its centroid, so the work per document depends on the stories alive around it, never on the
+whole corpus (all-pairs similarity chains stories together and grows quadratically; see
+docs/clustering.md and ../shared/docs/performance-notes.md).
+
+Similarity is a weighted mean of three TF-IDF views, each a cosine against the story centroid:
+
+    title    lower-cased, lightly stemmed words of the headline, without stop words
+    summary  the same for the summary (HTML stripped)
+    entity   case-kept names from both: capitalised words, model names (R1, S25, RTX 5090),
+             amounts ($500b, 16%) and adjacent pairs of those
+
+A view that is empty on either side (aggregators such as Hacker News carry titles only) is
+left out and the weights re-normalised, so a missing summary never drags a score down. The
+result is multiplied by ``exp(-gap / decay_days)``, the gap being the time since the story's
+latest member.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tracker.models import Assignment, Doc
+
+if TYPE_CHECKING:
+    import numpy as np
+    import scipy.sparse as sp
+    from numpy.typing import NDArray
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+# Outlets that link to other outlets' coverage instead of reporting it; matched as a
+# case-insensitive substring of the outlet name ("Hacker News: Front Page" is one too).
+AGGREGATOR_OUTLETS: frozenset[str] = frozenset(
+    {"hacker news", "slashdot", "techmeme", "google news"}
+)
+
+VIEWS: tuple[str, ...] = ("title", "summary", "entity")
+_SECONDS_PER_DAY = 86400.0
+_BLOCK = 256  # documents compared to one snapshot of the live centroids at a time
+
+
+@dataclass(frozen=True)
+class ClusterParams:
+    """The knobs of the clustering; the defaults were tuned on two dev sets (docs/clustering.md)."""
+
+    window_days: float = 3.0  # a story stays live this long after its latest member
+    threshold: float = 0.18  # join the best live story when the combined similarity >= this
+    title_weight: float = 0.3
+    summary_weight: float = 0.4
+    entity_weight: float = 0.3
+    decay_days: float = 3.0  # similarity *= exp(-days since the story's latest member / this)
+    ngram_max: int = 1  # word n-grams of the title and summary views (2 scored lower)
+    # Similarity *= this when every member so far comes from the doc's own outlet: one outlet's
+    # series ("Best Internet Providers in <city>", "best X of 2025") share a template, not a
+    # story, while a development is usually told by several outlets.
+    same_outlet_factor: float = 0.4
+    stem: bool = True  # strip plural and verb endings in the title and summary views
+
+
+DEFAULT_PARAMS = ClusterParams()
+
+
+def is_aggregator_outlet(outlet: str) -> bool:
+    """True when the outlet name looks like one of ``AGGREGATOR_OUTLETS``."""
+    name = outlet.casefold()
+    return any(a in name for a in AGGREGATOR_OUTLETS)
+
+
+def story_id_for(entry_id: str) -> str:
+    """The id of a story started by this entry; stable across runs because entry ids are."""
+    return "s" + entry_id
+
+
+# --- text --------------------------------------------------------------------------------
+
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"[$£€]?\w+(?:[.\-+]\w+)*%?")
+_UNITS = {"bn": "b", "billion": "b", "b": "b", "m": "m", "mn": "m", "million": "m"}
+_UNITS |= {"tn": "t", "trillion": "t", "t": "t", "percent": "%"}
+
+
+def plain_text(text: str) -> str:
+    """Text without HTML tags or entities, on one line."""
+    if "<" in text or "&" in text:
+        text = html.unescape(_TAG.sub(" ", text))
+    return _SPACE.sub(" ", text).strip()
+
+
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+_LOWER_WORD = re.compile(r"\w\w+")
+_DIGIT = re.compile(r"\d")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _stem(word: str) -> str:
+    """A light suffix strip so that seizes/seized/seizing and rules/rule meet."""
+    if len(word) <= 4 or not word.isalpha():
+        return word
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)] + keep
+    return word
+
+
+def word_tokens(text: str, stop: frozenset[str], stem: bool = True) -> list[str]:
+    """Lower-case words of a text without stop words, lightly stemmed when ``stem``."""
+    words = [w for w in _LOWER_WORD.findall(text.replace("\u2019", "'")) if w not in stop]
+    return [_stem(w) for w in words] if stem else words
+
+
+def _entity_word(word: str, stop: frozenset[str]) -> str | None:
+    """The entity form of one word, or None when it names nothing."""
+    if _DIGIT.search(word):
+        # Model names (R1, S25), amounts ($500, 16%) and long numbers (5090); plain short
+        # numbers ("10 ways") say nothing about which story this is.
+        if word[0] in "$£€" or word.endswith("%") or _LETTER.search(word):
+            return word
+        return word if len(word) >= 3 else None
+    if not word[0].isupper() or len(word) < 2 or word.casefold() in stop:
+        return None
+    # NVIDIA and Nvidia are one name; short acronyms (TSMC, AI) keep their case.
+    return word.capitalize() if word.isupper() and len(word) > 4 else word
+
+
+def entity_tokens(text: str, stop: frozenset[str] | None = None) -> list[str]:
+    """Case-kept entity tokens of a text, plus the pairs of adjacent ones ("RTX 5090")."""
+    stop = _stop_words() if stop is None else stop
+    words = _WORD.findall(plain_text(text).replace("\u2019", "'"))
+    out: list[str] = []
+    previous: str | None = None
+    for i, word in enumerate(words):
+        unit = _UNITS.get(words[i + 1].casefold()) if i + 1 < len(words) else None
+        if word[0] in "$£€" and unit:
+            word = word + unit  # "$500 billion" -> "$500b", like "$500B"
+        elif word[0] in "$£€" and word[-1].isalpha():
+            word = word[:-2] + _UNITS.get(word[-2:].casefold(), word[-2:])  # "$500bn"
+        entity = _entity_word(word, stop)
+        if entity is not None:
+            out.append(entity)
+            if previous is not None:
+                out.append(previous + " " + entity)
+        previous = entity
+    return out
+
+
+# --- vectors -----------------------------------------------------------------------------
+
+
+def _fit(vectorizer: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
+    """L2-normalised TF-IDF rows; an all-empty view gives a matrix with no columns."""
+    import scipy.sparse as sp
+
+    probe = vectorizer.build_analyzer()
+    if not any(probe(t) for t in texts):  # TfidfVectorizer refuses an empty vocabulary
+        return sp.csr_matrix((len(texts), 0))
+    matrix = sp.csr_matrix(vectorizer.fit_transform(texts))
+    matrix.sort_indices()  # a canonical layout, whatever order the tokens came in
+    return matrix
+
+
+def doc_views(docs: Sequence[Doc], params: ClusterParams) -> list[sp.csr_matrix]:
+    """One TF-IDF matrix per view in ``VIEWS``, rows in the order of ``docs``."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    stop = _stop_words()
+
+    def words(text: str) -> list[str]:
+        return word_tokens(text, stop, params.stem)
+
+    def entities(text: str) -> list[str]:
+        return entity_tokens(text, stop)
+
+    def word_view() -> TfidfVectorizer:
+        return TfidfVectorizer(
+            tokenizer=words,
+            token_pattern=None,
+            sublinear_tf=True,
+            ngram_range=(1, params.ngram_max),
+        )
+
+    titles = [plain_text(d.title) for d in docs]
+    summaries = [plain_text(d.summary) for d in docs]
+    both = [t + " . " + s for t, s in zip(titles, summaries, strict=True)]
+    entity_view = TfidfVectorizer(analyzer=entities, lowercase=False, sublinear_tf=True)
+    return [_fit(word_view(), titles), _fit(word_view(), summaries), _fit(entity_view, both)]
+
+
+# --- the online pass ---------------------------------------------------------------------
+
+
+def _sort_key(doc: Doc) -> tuple[float, str]:
+    return (doc.published.timestamp(), doc.id)
+
+
+class _Pass:
+    """State of one online pass: stories, their centroid sums' squared norms, their ages.
+
+    A centroid is kept as the *sum* of its members' unit vectors: cosine(doc, sum / k) equals
+    doc . sum / |sum|, and |sum + doc|^2 = |sum|^2 + 2 doc . sum + |doc|^2 updates in O(1)
+    once doc . sum is known, which the comparison computed anyway.
+    """
+
+    def __init__(self, docs: list[Doc], params: ClusterParams) -> None:
+        import numpy as np
+        import scipy.sparse as sp
+
+        self.params = params
+        self.views = doc_views(docs, params)
+        n = len(docs)
+        self.days = np.array([d.published.timestamp() / _SECONDS_PER_DAY for d in docs])
+        # |doc|^2 per view: 1.0, or 0.0 where the doc has nothing in that view.
+        self.doc_sq = np.array([np.asarray(v.multiply(v).sum(axis=1)).ravel() for v in self.views])
+        self.weights = np.array([params.title_weight, params.summary_weight, params.entity_weight])
+        self.story_of = np.full(n, -1, dtype=np.int64)
+        self.last = np.full(n, -math.inf)
+        self.sq = np.zeros((len(self.views), n))  # |sum|^2 per view and story
+        # Outlets as codes; a story's code is its members' common outlet, or -1 once mixed.
+        outlets = sorted({d.outlet for d in docs if d.outlet})
+        code = {o: i for i, o in enumerate(outlets)}
+        self.doc_outlet = np.array([code.get(d.outlet, -2) for d in docs], dtype=np.int64)
+        self.story_outlet = np.full(n, -1, dtype=np.int64)
+        self.names: list[str] = []
+        self.index: dict[str, int] = {}
+        # The centroid sums of the stories live at the last snapshot, rows in ``live`` order,
+        # covering the docs before ``synced``.
+        self.live = np.zeros(0, dtype=np.int64)
+        self.sums = [sp.csr_matrix((0, v.shape[1])) for v in self.views]
+        self.synced = 0
+
+    def new_story(self, name: str, j: int) -> int:
+        story = len(self.names)
+        self.index[name] = story
+        self.names.append(name)
+        self.story_outlet[story] = self.doc_outlet[j]
+        return story
+
+    def snapshot(self, start: int, stop: int) -> tuple[NDArray[np.int64], list[sp.csr_matrix]]:
+        """Live stories at ``start`` and the dot products of docs start..stop with their sums.
+
+        The sums carry over from the previous snapshot, plus the docs assigned since; only a
+        story new to the live set (started, or revived by a context doc) is summed from all
+        its members, so a long-running story costs nothing extra per block.
+        """
+        import numpy as np
+        import scipy.sparse as sp
+
+        n_stories = len(self.names)
+        live = np.flatnonzero(self.last[:n_stories] >= self.days[start] - self.params.window_days)
+        old = np.full(n_stories + 1, -1, dtype=np.int64)  # the extra slot is story -1
+        old[self.live] = np.arange(len(self.live))
+        new = np.full(n_stories + 1, -1, dtype=np.int64)
+        new[live] = np.arange(len(live))
+        kept = old[live] >= 0
+        fresh = np.zeros(n_stories + 1, dtype=bool)
+        fresh[live[~kept]] = True
+        story = self.story_of[:start]
+        recent = np.arange(start) >= self.synced
+        rows = np.flatnonzero((recent & (new[story] >= 0)) | fresh[story])
+        carry = sp.csr_matrix(
+            (np.ones(int(kept.sum())), (np.flatnonzero(kept), old[live[kept]])),
+            shape=(len(live), len(self.live)),
+        )
+        members = sp.csr_matrix(
+            (np.ones(len(rows)), (new[story[rows]], np.arange(len(rows)))),
+            shape=(len(live), len(rows)),
+        )
+        self.sums = [
+            sp.csr_matrix(carry @ s + members @ v[rows])
+            for s, v in zip(self.sums, self.views, strict=True)
+        ]
+        self.live, self.synced = live, start
+        pairs = zip(self.sums, self.views, strict=True)
+        return live, [sp.csr_matrix(v[start:stop] @ s.T) for s, v in pairs]
+
+    def candidates(
+        self,
+        j: int,
+        start: int,
+        live: NDArray[np.int64],
+        dots: list[sp.csr_matrix],
+        inner: list[sp.csr_matrix],
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Stories sharing a term with doc ``j`` (sorted ids) and the dot products per view."""
+        import numpy as np
+
+        ids: list[NDArray[np.int64]] = []
+        values: list[NDArray[np.float64]] = []
+        tags: list[NDArray[np.int64]] = []
+        r = j - start
+        for v, (outer, local) in enumerate(zip(dots, inner, strict=True)):
+            # Stories of the snapshot, then those of the earlier docs of this block.
+            a, b = outer.indptr[r], outer.indptr[r + 1]
+            c, d = local.indptr[r], local.indptr[r + 1]
+            earlier = self.story_of[start + local.indices[c:d]]
+            stories = np.concatenate([live[outer.indices[a:b]], earlier])
+            ids.append(stories)
+            values.append(np.concatenate([outer.data[a:b], local.data[c:d]]))
+            tags.append(np.full(len(stories), v))
+        unique, inverse = np.unique(np.concatenate(ids), return_inverse=True)
+        per_view = np.zeros((len(self.views), len(unique)))
+        np.add.at(per_view, (np.concatenate(tags), inverse), np.concatenate(values))
+        return unique, per_view
+
+    def best(
+        self, j: int, stories: NDArray[np.int64], dot: NDArray[np.float64]
+    ) -> tuple[int, float]:
+        """The most similar live story for doc ``j`` and its similarity, or (-1, 0.0)."""
+        import numpy as np
+
+        if len(stories) == 0:
+            return -1, 0.0
+        gap = self.days[j] - self.last[stories]
+        sq = self.sq[:, stories]
+        present = (sq > 0) & (self.doc_sq[:, j : j + 1] > 0)
+        cosine = np.divide(dot, np.sqrt(sq), out=np.zeros_like(dot), where=present)
+        weight = self.weights[:, None] * present
+        total = weight.sum(axis=0)
+        combined = np.divide(
+            (weight * cosine).sum(axis=0), total, out=np.zeros_like(total), where=total > 0
+        )
+        combined *= np.exp(-np.maximum(gap, 0.0) / self.params.decay_days)
+        own_outlet = self.story_outlet[stories] == self.doc_outlet[j]
+        combined[own_outlet & (self.doc_outlet[j] >= 0)] *= self.params.same_outlet_factor
+        combined[gap > self.params.window_days] = -1.0
+        k = int(np.argmax(combined))  # first maximum: the oldest story wins a tie
+        return int(stories[k]), float(combined[k])
+
+    def exact(self, j: int, story: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Doc ``j``'s dot products with one story's sums, computed from its members."""
+        import numpy as np
+
+        rows = np.flatnonzero(self.story_of == story)
+        dot = [float((v[j] @ v[rows].sum(axis=0).T).sum()) for v in self.views]
+        return np.array([story]), np.array(dot).reshape(-1, 1)
+
+    def join(
+        self, j: int, story: int, stories: NDArray[np.int64], dot: NDArray[np.float64]
+    ) -> None:
+        import numpy as np
+
+        k = np.searchsorted(stories, story)
+        own = dot[:, k] if k < len(stories) and stories[k] == story else 0.0
+        self.sq[:, story] += 2.0 * own + self.doc_sq[:, j]
+        self.story_of[j] = story
+        if self.story_outlet[story] != self.doc_outlet[j]:
+            self.story_outlet[story] = -1
+        self.last[story] = max(self.last[story], self.days[j])
+
+
+def _run(docs: list[Doc], fixed: dict[int, str], params: ClusterParams) -> list[Assignment]:
+    """The online pass over docs in publication order; ``fixed`` maps a row to its story id."""
+    import scipy.sparse as sp
+
+    state = _Pass(docs, params)
+    out: list[Assignment] = []
+    start = 0
+    while start < len(docs):
+        stop = min(start + _BLOCK, len(docs))
+        live, dots = state.snapshot(start, stop)
+        # Docs of this block against earlier docs of the block, which the snapshot lacks.
+        inner = [sp.csr_matrix(sp.tril(v[start:stop] @ v[start:stop].T, k=-1)) for v in state.views]
+        snapshot_from = len(state.names)
+        in_snapshot = set(live.tolist())
+        j = start
+        while j < stop:
+            stories, dot = state.candidates(j, start, live, dots, inner)
+            name = fixed.get(j)
+            if name is None:
+                story, similarity = state.best(j, stories, dot)
+                if story < 0 or similarity < params.threshold:
+                    story, similarity = state.new_story(story_id_for(docs[j].id), j), 1.0
+                out.append(Assignment(docs[j].id, state.names[story], round(similarity, 4)))
+            else:
+                story = state.index.get(name, -1)
+                if story < 0:
+                    story = state.new_story(name, j)
+                elif story < snapshot_from and story not in in_snapshot:
+                    # A context doc revived a story the snapshot left out (its own earlier
+                    # run kept it longer): join it exactly, then take a fresh snapshot.
+                    stories, dot = state.exact(j, story)
+                    stop = j + 1
+            state.join(j, story, stories, dot)
+            j += 1
+        start = stop
+    return out
+
+
+def assign(
+    new: Sequence[Doc],
+    context: Sequence[tuple[Doc, str]] = (),
+    params: ClusterParams = DEFAULT_PARAMS,
+) -> list[Assignment]:
+    """Assign new docs to stories, in the order of ``new``.
+
+    ``context`` holds docs already clustered (with their story ids), usually those of the
+    window before the new docs; they keep their stories and only seed the live ones. The
+    TF-IDF vocabulary and weights are fitted on context and new docs together. A new doc
+    that joins no story starts ``story_id_for(doc.id)``. Raises ValueError when an id occurs
+    twice (a doc is either context or new).
+    """
+    docs = [d for d, _ in context] + list(new)
+    if len({d.id for d in docs}) != len(docs):
+        raise ValueError("duplicate document ids")
+    fixed_by_id = {d.id: s for d, s in context}
+    order = sorted(docs, key=_sort_key)
+    fixed = {j: fixed_by_id[d.id] for j, d in enumerate(order) if d.id in fixed_by_id}
+    by_id = {a.entry_id: a for a in _run(order, fixed, params)} if order else {}
+    return [by_id[d.id] for d in new]
+
+
+def cluster(docs: Sequence[Doc], params: ClusterParams = DEFAULT_PARAMS) -> list[Assignment]:
+    """Cluster docs from scratch; one Assignment per doc, in the order given."""
+    return assign(docs, (), params)
+
+
+def representative(docs: Sequence[Doc]) -> str:
+    """The id of the doc whose title best stands for the story.
+
+    The doc nearest the centroid of the story's title TF-IDF vectors, among non-aggregator docs
+    when there is one; ties (and titles with no words) go to the earliest. Raises ValueError
+    on no docs.
+    """
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    if not docs:
+        raise ValueError("a story needs at least one doc")
+    pool = [d for d in docs if not d.aggregator] or list(docs)
+    pool.sort(key=_sort_key)
+    titles = [plain_text(d.title) for d in docs]
+    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True)
+    if not any(vectorizer.build_analyzer()(t) for t in titles):
+        return pool[0].id
+    vectorizer.fit(titles)  # the whole story decides which words matter
+    centroid = np.asarray(vectorizer.transform(titles).mean(axis=0)).ravel()
+    scores = vectorizer.transform([plain_text(d.title) for d in pool]) @ centroid
+    # Rounded so that float noise cannot beat the earliest-first tie-break.
+    best = max(range(len(pool)), key=lambda i: (round(float(scores[i]), 9), -i))
+    return pool[best].id

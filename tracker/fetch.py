@@ -1,0 +1,261 @@
+"""Retrieve one feed document: a single GET with conditional headers and limits -> Fetched.
+
+HTTP(S) goes through an httpx client; ``file://`` URLs and plain paths are read from disk.
+Nothing here parses, decides schedules or touches the database::
+
+    url, etag, last_modified  ->  fetch_feed  ->  Fetched(status, body | None, headers, ...)
+
+Redirects are followed here, not by httpx, so that a chain made only of 301/308 can be told
+apart from a temporary one: only a permanent move may rewrite the stored feed URL.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import stat
+import time
+from http import HTTPStatus
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+from urllib.request import url2pathname
+
+import httpx
+
+from tracker.errors import FetchError
+from tracker.models import Fetched
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
+)
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PERMANENT = frozenset({301, 308})
+
+
+def _accept_encoding() -> str:
+    # httpx decodes br only when a brotli binding is installed; never advertise what we
+    # cannot decode.
+    has_brotli = any(importlib.util.find_spec(m) for m in ("brotli", "brotlicffi"))
+    return "gzip, deflate, br" if has_brotli else "gzip, deflate"
+
+
+def make_client(*, user_agent: str, timeout_seconds: float) -> httpx.Client:
+    """An HTTP/1.1 client that does not follow redirects (fetch_feed follows them itself)."""
+    return httpx.Client(
+        headers={
+            "User-Agent": user_agent,
+            "Accept": _ACCEPT,
+            "Accept-Encoding": _accept_encoding(),
+        },
+        timeout=httpx.Timeout(timeout_seconds),
+        follow_redirects=False,
+        http1=True,
+        http2=False,
+    )
+
+
+def is_local(url: str) -> bool:
+    """True for ``file://`` URLs and plain paths, i.e. anything without an http(s) scheme."""
+    # A prefix test, not urlsplit: that raises on malformed URLs ("https://[::1").
+    return not url.strip().lower().startswith(("http:", "https:"))
+
+
+def fetch_feed(
+    client: httpx.Client,
+    url: str,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    timeout_seconds: float = 20.0,
+    max_redirects: int = 5,
+) -> Fetched:
+    """GET ``url`` (or read it from disk when local) and return what came back.
+
+    Raises FetchError for network failures, timeouts, 4xx/5xx statuses (``status`` set),
+    redirect loops and bodies over ``max_bytes``.
+    """
+    if is_local(url):
+        return read_file(url, max_bytes=max_bytes)
+    deadline = time.monotonic() + timeout_seconds
+    headers = _conditional_headers(etag, last_modified)
+    try:
+        return _fetch_http(client, url, headers, deadline, max_bytes, max_redirects)
+    except httpx.TimeoutException as e:
+        raise FetchError(url, "timed out") from e
+    except httpx.ConnectError as e:
+        raise FetchError(url, "cannot connect") from e
+    except httpx.DecodingError as e:
+        raise FetchError(url, "cannot decode response body") from e
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as e:
+        raise FetchError(url, "invalid url") from e
+    except httpx.HTTPError as e:
+        raise FetchError(url, "cannot fetch feed") from e
+
+
+def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+def _remaining(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise httpx.ReadTimeout("total time limit for the exchange passed")
+    return left
+
+
+def _fetch_http(
+    client: httpx.Client,
+    url: str,
+    headers: dict[str, str],
+    deadline: float,
+    max_bytes: int,
+    max_redirects: int,
+) -> Fetched:
+    current, seen, permanent = url, {url}, True
+    for _ in range(max_redirects + 1):
+        # Each hop gets only the time left, so the whole exchange keeps one deadline.
+        request = client.build_request(
+            "GET", current, headers=headers, timeout=httpx.Timeout(_remaining(deadline))
+        )
+        response = client.send(request, stream=True)
+        try:
+            target = _redirect_target(url, current, response)
+            if target is None:
+                moved = permanent and current != url
+                return _finish(url, current, moved, response, headers, deadline, max_bytes)
+        finally:
+            response.close()
+        if target in seen:
+            raise FetchError(url, "redirect loop")
+        seen.add(target)
+        permanent = permanent and response.status_code in _PERMANENT
+        current = target
+    raise FetchError(url, f"too many redirects (over {max_redirects})")
+
+
+def _redirect_target(url: str, current: str, response: httpx.Response) -> str | None:
+    """Where a redirect points, or None when the response is not a redirect."""
+    location: str | None = response.headers.get("location")
+    if response.status_code not in _REDIRECTS or not location:
+        return None
+    try:
+        target = urljoin(current, location.strip())
+        scheme = urlsplit(target).scheme.lower()
+    except ValueError as e:
+        raise FetchError(url, "invalid redirect location", status=response.status_code) from e
+    if scheme not in ("http", "https"):
+        # A server must not be able to point us at file:// or another scheme.
+        raise FetchError(url, "redirect to a non-http url", status=response.status_code)
+    return target
+
+
+def _finish(
+    url: str,
+    final_url: str,
+    moved: bool,
+    response: httpx.Response,
+    sent: dict[str, str],
+    deadline: float,
+    max_bytes: int,
+) -> Fetched:
+    status = response.status_code
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    if status == 304:
+        body = None
+    elif 200 <= status < 300:
+        body = _read_body(url, response, deadline, max_bytes)
+    else:
+        raise FetchError(url, f"HTTP {status} {_reason(response)}".strip(), status=status)
+    return Fetched(
+        url=url,
+        status=status,
+        body=body,
+        headers=headers,
+        final_url=final_url,
+        permanent_url=final_url if moved else None,
+        # A 304 may omit the validators; the ones we sent are still the right ones.
+        etag=headers.get("etag") or (sent.get("If-None-Match") if body is None else None),
+        last_modified=headers.get("last-modified")
+        or (sent.get("If-Modified-Since") if body is None else None),
+    )
+
+
+def _reason(response: httpx.Response) -> str:
+    """The standard reason phrase; servers send their own spelling, or none (HTTP/2)."""
+    try:
+        return HTTPStatus(response.status_code).phrase
+    except ValueError:
+        return response.reason_phrase
+
+
+def _too_large(url: str, max_bytes: int) -> FetchError:
+    return FetchError(url, f"response body too large (over {max_bytes} bytes)")
+
+
+def _read_body(url: str, response: httpx.Response, deadline: float, max_bytes: int) -> bytes:
+    """The decoded body, aborting past ``max_bytes`` or the deadline."""
+    declared = response.headers.get("content-length", "")
+    encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
+    if declared.isdigit() and int(declared) > max_bytes and not encoded:
+        raise _too_large(url, max_bytes)
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise _too_large(url, max_bytes)
+        chunks.append(chunk)
+        _remaining(deadline)
+    return b"".join(chunks)
+
+
+def read_file(url_or_path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Fetched:
+    """Read a local feed file (``file://`` URL or path) as a 200 response."""
+    path = _local_path(url_or_path)
+    # O_NONBLOCK: opening a FIFO would otherwise wait for a writer before we can look at it.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        with os.fdopen(os.open(path, flags), "rb") as f:
+            info = os.fstat(f.fileno())
+            # FIFOs and devices (/dev/zero) would block or never end.
+            if not stat.S_ISREG(info.st_mode):
+                raise FetchError(url_or_path, "not a regular file")
+            if info.st_size > max_bytes:
+                raise _file_too_large(url_or_path, max_bytes)
+            body = f.read(max_bytes + 1)
+    except OSError as e:
+        raise FetchError(url_or_path, "cannot read file") from e
+    if len(body) > max_bytes:  # the file grew while we read it
+        raise _file_too_large(url_or_path, max_bytes)
+    return Fetched(url=url_or_path, status=200, body=body)
+
+
+def _file_too_large(url_or_path: str, max_bytes: int) -> FetchError:
+    return FetchError(url_or_path, f"file too large (over {max_bytes} bytes)")
+
+
+def _local_path(url_or_path: str) -> Path:
+    """The path a ``file://`` URL or plain path names; other schemes are refused."""
+    text = url_or_path.strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError as e:  # "//[x": a broken authority
+        raise FetchError(url_or_path, "invalid file url") from e
+    scheme = parts.scheme.lower()
+    if scheme == "file":
+        if parts.netloc not in ("", "localhost"):
+            raise FetchError(url_or_path, "file url names another host")
+        return Path(url2pathname(parts.path))
+    # One letter is a Windows drive (C:\feeds\x.xml), not a scheme.
+    if len(scheme) > 1:
+        raise FetchError(url_or_path, f"unsupported url scheme {scheme!r}")
+    return Path(text)

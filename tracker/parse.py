@@ -1,0 +1,409 @@
+"""Turn fetched feed bytes into our own entries: Fetched -> ParsedFeed of Entry (pure).
+
+feedparser reads the document; it gets bytes and headers, never a URL or a path, and its
+dicts are converted to dataclasses here, so nothing of FeedParserDict or ``bozo`` leaks out::
+
+    Fetched.body + headers -> feedparser -> _entry per item -> ParsedFeed(entries, warning)
+
+feedparser's own sanitiser and relative-URI pass are switched off: they are ~70% of its time
+(see performance-notes.md). HTML is cleaned here with nh3 instead, links are canonicalised
+so the same article reached through two feeds gets one id, and every date is aware UTC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import re
+import time
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
+
+import feedparser
+import feedparser.encodings
+import nh3
+
+from tracker.errors import ParseError
+from tracker.models import Entry, Fetched, ParsedFeed
+
+TITLE_MAX = 500
+SUMMARY_MAX = 600
+_FALLBACK_TITLE_MAX = 100
+_FUTURE_SLACK = timedelta(days=1)
+
+# --- URLs ---------------------------------------------------------------------------------
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_TRACKING_KEYS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "msclkid", "igshid"})
+_FEEDISH_REF = re.compile(r"rss|feed|atom", re.IGNORECASE)
+
+
+def canonical_url(url: str, base: str | None = None) -> str | None:
+    """``url`` resolved against ``base`` in one canonical spelling, or None if not http(s).
+
+    Lower-case scheme and host, no default port, no fragment, no tracking parameters
+    (utm_*, fbclid, gclid, mc_cid, mc_eid, msclkid, igshid, and ``ref`` when it names a
+    feed); the other query parameters are kept as written, in their order.
+    """
+    text = url.strip()
+    if not text:
+        return None
+    try:
+        parts = urlsplit(urljoin(base.strip(), text) if base else text)
+        scheme = parts.scheme.lower()
+        if scheme not in _DEFAULT_PORTS or not parts.hostname:
+            return None
+        port = parts.port
+    except ValueError:  # a bad port or a broken IPv6 literal
+        return None
+    host = parts.hostname  # already lower case
+    if ":" in host:
+        host = f"[{host}]"
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@{host}" if userinfo else host
+    query = _strip_tracking(parts.query)
+    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+
+
+def _strip_tracking(query: str) -> str:
+    kept = []
+    for pair in query.split("&"):
+        key, _, value = pair.partition("=")
+        name = unquote_plus(key).strip().lower()
+        if not pair or name.startswith("utm_") or name in _TRACKING_KEYS:
+            continue
+        if name == "ref" and _FEEDISH_REF.search(unquote_plus(value)):
+            continue
+        kept.append(pair)
+    return "&".join(kept)
+
+
+def _http_url(url: str | None) -> str | None:
+    """``url`` if it is an absolute http(s) URL (a usable base), else None."""
+    if url and urlsplit(url.strip()).scheme.lower() in _DEFAULT_PORTS:
+        return url.strip()
+    return None
+
+
+def entry_id(link: str, guid: str | None, feed_url: str) -> str:
+    """16 hex characters naming an entry.
+
+    From the canonical link when there is one, so two feeds carrying one article agree;
+    otherwise from the feed's URL and the entry's guid, which are unique only together.
+    """
+    canonical = canonical_url(link) if link else None
+    key = canonical if canonical else f"{feed_url}\n{guid or ''}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+# --- HTML ---------------------------------------------------------------------------------
+
+_TAGS = frozenset(
+    {"p", "br", "a", "em", "strong", "b", "i", "ul", "ol", "li", "blockquote", "code", "pre"}
+    | {"h2", "h3", "h4", "h5", "h6", "img", "figure", "figcaption"}
+    | {"table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption"}
+)
+_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "th": {"colspan", "rowspan", "scope"},
+    "td": {"colspan", "rowspan"},
+}
+# Dropped together with everything inside them, not just unwrapped.
+_DROP_WITH_CONTENT = frozenset(
+    {"script", "style", "iframe", "object", "embed", "noscript", "template", "textarea"}
+)
+_LINK_REL = "noopener noreferrer nofollow"
+_URL_ATTRIBUTES = {("a", "href"): ("http", "https", "mailto"), ("img", "src"): ("http", "https")}
+_BLOCK_TAG = re.compile(
+    r"<(/?(?:p|div|br|hr|li|ul|ol|dd|dt|h[1-6]|tr|td|th|table|blockquote|pre|figure"
+    r"|figcaption|section|article|header|footer)\b)",
+    re.IGNORECASE,
+)
+_SPACES = re.compile(r"\s+")
+
+
+def sanitize_html(html_text: str, *, base_url: str | None = None) -> str:
+    """``html_text`` reduced to a safe subset to embed in our pages.
+
+    Only simple formatting, links (http, https, mailto) and http(s) images survive; script,
+    style, iframe, object, embed and forms go, as do on* and style attributes. Relative
+    href/src are resolved against ``base_url`` (dropped when there is none).
+    """
+
+    def resolve(tag: str, attribute: str, value: str) -> str | None:
+        schemes = _URL_ATTRIBUTES.get((tag, attribute))
+        if schemes is None:
+            return value
+        # nh3 checks schemes before calling this filter, so whatever we return is checked
+        # here again: a filter must never hand back a javascript: URL.
+        resolved = urljoin(base_url, value.strip()) if base_url else value.strip()
+        scheme = urlsplit(resolved).scheme.lower()
+        return resolved if scheme in schemes else None
+
+    return nh3.clean(
+        html_text,
+        tags=set(_TAGS),
+        clean_content_tags=set(_DROP_WITH_CONTENT),
+        attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
+        attribute_filter=resolve,
+        url_schemes={"http", "https", "mailto"},
+        link_rel=_LINK_REL,
+        strip_comments=True,
+    ).strip()
+
+
+def html_to_text(html_text: str) -> str:
+    """Plain text of an HTML fragment: no tags, entities decoded, whitespace collapsed."""
+    # A space before block tags keeps "<p>a</p><p>b</p>" from becoming "ab".
+    spaced = _BLOCK_TAG.sub(r" <\1", html_text)
+    stripped = nh3.clean(spaced, tags=set(), clean_content_tags=set(_DROP_WITH_CONTENT))
+    return collapse(html.unescape(stripped))
+
+
+def collapse(text: str) -> str:
+    """``text`` with runs of whitespace made one space, trimmed."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters on a word boundary, ending with "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:-\u2013\u2014") + "\u2026"
+
+
+# --- XML safety ---------------------------------------------------------------------------
+
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
+_FIRST_ELEMENT = re.compile(rb"<\w")
+_ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
+
+
+def _declares_entities(body: bytes, headers: Mapping[str, str]) -> bool:
+    """Whether the document declares XML entities in its DOCTYPE.
+
+    feedparser keeps entity declarations whose value holds no ``&``; a long one referenced
+    many times (the "quadratic blowup") then expands in its loose parser without limit: a
+    110 KB feed exhausted 1 GiB. Billion-laughs nesting and external entities are already
+    dropped by feedparser and expat, but they are refused here too, by the same test.
+
+    The test runs on the text as feedparser decodes it, since UTF-16 or UTF-7 (``+ADwAIQ-``
+    is ``<!``) would hide the declaration from a byte search. Without a DOCTYPE neither expat
+    nor feedparser accepts entity declarations; with one, anything from the start of the
+    document to the first element after it counts (feedparser reads declarations there).
+    """
+    decoded: bytes = feedparser.encodings.convert_to_utf8(dict(headers), body, {})
+    doctype = _DOCTYPE.search(decoded)
+    if doctype is None:
+        return False
+    element = _FIRST_ELEMENT.search(decoded, doctype.end())
+    prolog = decoded[: element.start()] if element else decoded
+    return _ENTITY_DECLARATION.search(prolog) is not None
+
+
+# --- feed and entries ---------------------------------------------------------------------
+
+
+def _get(mapping: Any, key: str, default: Any = None) -> Any:
+    """A key of a feedparser dict without its aliasing (which warns on some keys)."""
+    return dict.get(mapping, key, default) if isinstance(mapping, dict) else default
+
+
+def _as_utc(parsed: Any) -> datetime | None:
+    """An aware UTC datetime from feedparser's UTC struct_time, or None."""
+    if not isinstance(parsed, time.struct_time):
+        return None
+    try:
+        return datetime(*parsed[:5], min(parsed[5], 59), tzinfo=UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _clamp(moment: datetime | None, now: datetime) -> datetime | None:
+    # Some feeds date items in the future (time zone bugs, scheduled posts); they would sit
+    # on top of every listing for days.
+    if moment is not None and moment > now + _FUTURE_SLACK:
+        return now
+    return moment
+
+
+def _detail_text(item: Any, key: str, atom: bool) -> str:
+    """Plain text of a text construct (title, summary, feed title)."""
+    value = _get(item, key)
+    if not isinstance(value, str):
+        return ""
+    kind = _get(_get(item, f"{key}_detail", {}), "type", "")
+    # Atom says exactly what a text construct holds; RSS titles and descriptions are
+    # HTML in practice, whatever feedparser guesses.
+    if atom and kind == "text/plain":
+        return collapse(value)
+    return html_to_text(value)
+
+
+def _richest_html(item: Any) -> str:
+    """The longest of the entry's content and summary, as HTML."""
+    candidates = [c for c in _get(item, "content", []) or [] if isinstance(c, dict)]
+    summary_detail = _get(item, "summary_detail")
+    if isinstance(summary_detail, dict):
+        candidates.append(summary_detail)
+    best = ""
+    for candidate in candidates:
+        value = _get(candidate, "value")
+        if not isinstance(value, str):
+            continue
+        if _get(candidate, "type", "") == "text/plain":
+            value = html.escape(value)
+        if len(value) > len(best):
+            best = value
+    return best
+
+
+def _summary_text(item: Any, atom: bool) -> str:
+    text = _detail_text(item, "summary", atom)
+    if not text:
+        contents = [c for c in _get(item, "content", []) or [] if isinstance(c, dict)]
+        text = next((t for c in contents if (t := _content_text(c, atom))), "")
+    return truncate(text, SUMMARY_MAX)
+
+
+def _content_text(content: Any, atom: bool) -> str:
+    value = _get(content, "value")
+    if not isinstance(value, str):
+        return ""
+    plain = atom and _get(content, "type", "") == "text/plain"
+    return collapse(value) if plain else html_to_text(value)
+
+
+def _link_and_guid(item: Any, base: str | None) -> tuple[str, str | None]:
+    """The entry's canonical http(s) link (or "") and its guid (or None)."""
+    guid = _get(item, "id")
+    guid = guid.strip() if isinstance(guid, str) and guid.strip() else None
+    raw_link = _get(item, "link")
+    link = canonical_url(raw_link, base) if isinstance(raw_link, str) else None
+    if link is None and guid is not None:
+        link = canonical_url(guid)
+    return link or "", guid
+
+
+def _entry(
+    item: Any, *, feed_url: str, base: str | None, now: datetime, outlet: str, atom: bool
+) -> Entry | None:
+    """One of our entries from one feedparser entry; None when it has no link and no guid."""
+    link, guid = _link_and_guid(item, base)
+    if not link and guid is None:
+        return None
+    summary = _summary_text(item, atom)
+    title = truncate(_detail_text(item, "title", atom), TITLE_MAX)
+    updated = _clamp(_as_utc(_get(item, "updated_parsed")), now)
+    published = _clamp(_as_utc(_get(item, "published_parsed")), now) or updated or now
+    author = _get(item, "author")
+    return Entry(
+        id=entry_id(link, guid, feed_url),
+        feed_url=feed_url,
+        link=link,
+        title=title or truncate(summary, _FALLBACK_TITLE_MAX),
+        summary=summary,
+        published=published,
+        content_html=sanitize_html(_richest_html(item), base_url=link or base),
+        guid=guid,
+        author=truncate(html_to_text(author), 200) if isinstance(author, str) else "",
+        outlet=outlet,
+        updated=updated,
+    )
+
+
+def _unique(entries: Iterable[Entry | None]) -> tuple[Entry, ...]:
+    """Entries in document order, the first of each id kept."""
+    seen: dict[str, Entry] = {}
+    for entry in entries:
+        if entry is not None:
+            seen.setdefault(entry.id, entry)
+    return tuple(seen.values())
+
+
+def _ttl(feed: Any) -> int | None:
+    value = _get(feed, "ttl")
+    if isinstance(value, str) and value.strip().isdigit():
+        minutes = int(value.strip())
+        return minutes if minutes > 0 else None
+    return None
+
+
+def _damage(raw: Any) -> str | None:
+    """A short lower-case note on what feedparser had to survive, or None."""
+    if not _get(raw, "bozo"):
+        return None
+    error = _get(raw, "bozo_exception")
+    # A feed served as text/html or text/plain parses fine; that is not damage.
+    if isinstance(error, feedparser.NonXMLContentType):
+        return None
+    if isinstance(error, feedparser.CharacterEncodingOverride):
+        kind = "wrong encoding"
+    elif isinstance(error, feedparser.CharacterEncodingUnknown):
+        kind = "unknown encoding"
+    else:
+        kind = "ill-formed xml"
+    detail = collapse(str(error)).lower()
+    return truncate(f"{kind}: {detail}" if detail else kind, 200)
+
+
+def _not_a_feed(raw: Any, body: bytes) -> str:
+    """Why a document with no entries and no title is not a feed, for the error message."""
+    if not body.strip():
+        return "empty document"
+    head = body[:2048].lower()
+    if b"<!doctype html" in head or b"<html" in head:
+        return "an html page"
+    return _damage(raw) or "no rss, atom or rdf root element"
+
+
+def parse_feed(fetched: Fetched, *, feed_url: str, now: datetime, outlet: str = "") -> ParsedFeed:
+    """Parse a fetched document into a ParsedFeed whose entries carry ``feed_url``.
+
+    Raises ParseError when the document is not a feed, or declares XML entities.
+    """
+    if fetched.body is None:
+        raise ValueError("nothing to parse: the fetch returned no body (304 not modified)")
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    body, now = fetched.body, now.astimezone(UTC)
+    headers = {k.lower(): v for k, v in fetched.headers.items()}
+    if _declares_entities(body, headers):
+        raise ParseError(feed_url, "refused: feed declares XML entities")
+    # A stream, not bytes: given bytes that look like a path, feedparser opens that file.
+    raw = feedparser.parse(
+        io.BytesIO(body),
+        response_headers=headers,
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+    feed, items = _get(raw, "feed", {}), _get(raw, "entries", [])
+    atom = str(_get(raw, "version") or "").startswith("atom")
+    title = _detail_text(feed, "title", atom)
+    if not items and not title and (_get(raw, "bozo") or not _get(raw, "version")):
+        raise ParseError(feed_url, f"not a feed: {_not_a_feed(raw, body)}")
+    document_url = _http_url(fetched.final_url or fetched.url)
+    feed_link = _get(feed, "link")
+    site_url = canonical_url(feed_link, document_url) if isinstance(feed_link, str) else None
+    base = site_url or document_url
+    entries = _unique(
+        _entry(item, feed_url=feed_url, base=base, now=now, outlet=outlet, atom=atom)
+        for item in items
+    )
+    return ParsedFeed(
+        title=truncate(title, TITLE_MAX),
+        site_url=site_url or "",
+        entries=entries,
+        ttl_minutes=_ttl(feed),
+        warning=_damage(raw),
+    )
