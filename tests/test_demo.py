@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -165,3 +166,25 @@ def test_the_27_january_page_in_a_real_browser(demo: tuple[Path, str]) -> None:
         assert page.locator("h1").first.inner_text().strip() == "DeepSeek"
         browser.close()
     assert all(u.startswith("file://") for u in requests), requests
+
+
+def test_rebuilding_the_demo_site_rewrites_nothing(demo: tuple[Path, str]) -> None:
+    out, _ = demo
+    config = str(out / "demo-config.yaml")
+    result = CliRunner().invoke(cli, ["--config", config, "site"])
+    assert result.exit_code == 0, result.output
+    assert " 0 pages written" in result.output
+
+
+def test_the_demo_database_answers_the_other_commands(demo: tuple[Path, str]) -> None:
+    out, _ = demo
+    config = ["--config", str(out / "demo-config.yaml")]
+    runner = CliRunner()
+    shown = runner.invoke(cli, [*config, "topics", "show", "deepseek", "--json"])
+    assert shown.exit_code == 0, shown.output
+    line = {d["day"]: d for d in json.loads(shown.stdout)["timeline"]}
+    assert line["2025-01-27"]["outlets"] >= 3
+    found = runner.invoke(cli, [*config, "search", "DeepSeek", "--json"])
+    assert found.exit_code == 0 and len(json.loads(found.stdout)) == 20
+    text = runner.invoke(cli, [*config, "digest", "--date", "2025-01-27"])
+    assert text.exit_code == 0 and "DEEPSEEK" in text.stdout

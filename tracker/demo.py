@@ -78,7 +78,7 @@ def run_demo(out_dir: Path, *, say: Callable[[str], None] = lambda _: None) -> D
     with App(config, clock=lambda: clock[0]) as app:
         for day_dir in days:
             day = date.fromisoformat(day_dir.name)
-            clock[0] = datetime.combine(day, time(23, 59), tzinfo=config.tz)
+            clock[0] = datetime.combine(day, time(23, 59, 59), tzinfo=config.tz)
             report = FetchReport()
             for path in sorted(day_dir.glob("*.xml")):
                 url = feeds[path.stem][0]
