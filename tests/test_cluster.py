@@ -181,7 +181,8 @@ def naive(docs: Sequence[Doc], params: ClusterParams) -> dict[str, tuple[str, fl
         best, best_sim = -1, -1.0
         for k, (_, rows) in enumerate(stories):
             gap = (d.published - order[rows[-1]].published).total_seconds() / 86400
-            if gap > params.window_days:
+            span = (d.published - order[rows[0]].published).total_seconds() / 86400
+            if gap > params.window_days or span > params.max_span_days:
                 continue
             num = den = 0.0
             for w, x in zip(weights, views, strict=True):
@@ -191,9 +192,11 @@ def naive(docs: Sequence[Doc], params: ClusterParams) -> dict[str, tuple[str, fl
             sim = (num / den if den else 0.0) * math.exp(-gap / params.decay_days)
             if d.outlet and all(order[r].outlet == d.outlet for r in rows):
                 sim *= params.same_outlet_factor
-            if sim > best_sim:
+            service = cluster.is_service(d.title) or cluster.is_service(order[rows[0]].title)
+            needed = params.service_threshold if service else params.threshold
+            if sim >= needed and sim > best_sim:
                 best, best_sim = k, sim
-        if best >= 0 and best_sim >= params.threshold:
+        if best >= 0:
             stories[best][1].append(j)
             out[d.id] = (stories[best][0], round(best_sim, 4))
         else:
@@ -256,7 +259,9 @@ def test_context_can_revive_a_story_its_own_run_kept_open(
     revived = doc("c3", "Nvidia RTX 5090 review update", "More RTX 5090 benchmarks.", 200, "C")
     new = doc("n1", "Nvidia RTX 5090 review: benchmarks", "The RTX 5090 tested.", 210, "D")
     context = [(old, "long"), (filler, "other"), (revived, "long")]
-    assert [a.story_id for a in assign([new], context)] == ["long"]
+    # An earlier run with no span cap kept "long" open for 200 hours.
+    params = replace(DEFAULT_PARAMS, max_span_days=100.0)
+    assert [a.story_id for a in assign([new], context, params)] == ["long"]
 
 
 def test_same_text_ten_days_apart_makes_two_stories() -> None:
@@ -362,3 +367,140 @@ def test_representative_prefers_non_aggregators_then_the_earliest() -> None:
     assert representative([doc("x", "The", hours=1), doc("y", "", hours=0)]) == "y"
     with pytest.raises(ValueError):
         representative([])
+
+
+# --- issue 4: measured, explained and stable ----------------------------------------------
+
+
+def test_puzzle_hints_of_two_outlets_stay_apart_day_after_day() -> None:
+    days = ("Wednesday", "Thursday", "Friday")
+    docs = []
+    for i, weekday in enumerate(days):
+        docs.append(
+            doc(
+                f"t{i}",
+                f"NYT Connections today \u2014 my hints and answers for {weekday}, "
+                f"January {22 + i} (game #{591 + i})",
+                hours=24 * i,
+                outlet="TechRadar",
+            )
+        )
+        docs.append(
+            doc(
+                f"c{i}",
+                f"Today's NYT Connections Hints, Answers and Help for Jan. {22 + i}, #{591 + i}",
+                hours=24 * i + 1,
+                outlet="CNET",
+            )
+        )
+    assert partition(cluster.cluster(docs)) == {frozenset({d.id}) for d in docs}
+
+
+def test_a_deal_does_not_join_the_launch_it_sells() -> None:
+    launch = [
+        doc(
+            "l1",
+            "Samsung launches the Galaxy S25 at Unpacked",
+            "Samsung unveiled the Galaxy S25 phones.",
+            0,
+            "A",
+        ),
+        doc(
+            "l2",
+            "Galaxy S25 hands-on: Samsung's new phones",
+            "We tried the Samsung Galaxy S25 phones.",
+            2,
+            "B",
+        ),
+    ]
+    deal = doc(
+        "l3", "Best Samsung Galaxy S25 deals: $200 gift cards", "Samsung Galaxy S25 offers.", 3, "C"
+    )
+    assert partition(cluster.cluster([*launch, deal])) == {
+        frozenset({"l1", "l2"}),
+        frozenset({"l3"}),
+    }
+    assert cluster.is_service("Today's Wordle Hints, Answer and Help for Jan. 24, #1315")
+    assert cluster.is_service("The best e-readers of 2025: Expert tested and reviewed")
+    assert not cluster.is_service("Nvidia loses $600bn in a day as DeepSeek rattles markets")
+
+
+def test_a_story_closes_max_span_days_after_its_first_member() -> None:
+    # A daily follow-up keeps the story live, but it cannot run for a week.
+    text = ("DeepSeek R1 shakes Nvidia and AI stocks", "DeepSeek R1 and Nvidia stocks.")
+    docs = [doc(f"f{d}", *text, 24 * d, "ABCDEFG"[d]) for d in range(7)]
+    stories = partition(cluster.cluster(docs))
+    assert len(stories) == 2
+    assert frozenset({"f0", "f1", "f2", "f3"}) in stories
+    longer = replace(DEFAULT_PARAMS, max_span_days=100.0)
+    assert len(partition(cluster.cluster(docs, longer))) == 1
+
+
+def test_an_entry_that_fits_no_story_starts_one() -> None:
+    lonely = doc("z1", "Beekeepers report record honey harvest", "Bees did well.", 3, "Farm")
+    result = {a.entry_id: a for a in cluster.cluster([*ALL, lonely])}
+    assert result["z1"] == Assignment("z1", story_id_for("z1"), 1.0)
+
+
+def test_one_shot_and_incremental_runs_give_the_same_ids() -> None:
+    docs = spread(60)
+    once = {a.entry_id: a.story_id for a in cluster.cluster(docs)}
+    order = sorted(docs, key=lambda d: (d.published, d.id))
+    done: dict[str, str] = {}
+    for start in range(0, len(order), 7):  # runs of seven new entries, all earlier as context
+        context = [(d, done[d.id]) for d in order[:start]]
+        for a in assign(order[start : start + 7], context):
+            done[a.entry_id] = a.story_id
+    assert done == once
+
+
+def test_a_doc_vector_ignores_later_docs() -> None:
+    # The trailing IDF: adding later docs never changes an earlier doc's weights.
+    docs = sorted(spread(30), key=lambda d: (d.published, d.id))
+
+    def weights(n: int) -> list[list[dict[str, float]]]:
+        views = cluster._views(docs[:n], DEFAULT_PARAMS)
+        return [
+            [
+                {names[c]: round(float(x), 9) for c, x in zip(m[r].indices, m[r].data, strict=True)}
+                for r in range(10)
+            ]
+            for m, names in views
+        ]
+
+    assert weights(10) == weights(30)
+
+
+def test_joined_terms_say_what_an_entry_shared() -> None:
+    result = {a.entry_id: a for a in cluster.cluster(ALL)}
+    assert result["d1"].terms == ()
+    assert "DeepSeek" in result["d2"].terms
+    assert {"R1", "DeepSeek"} & set(result["d3"].terms)
+
+
+def test_shared_terms_of_a_story() -> None:
+    why = cluster.shared_terms(GROUPS["deepseek"])
+    assert why[0] == "DeepSeek" or "DeepSeek" in why
+    assert "R1" in why or any("R1" in t for t in why)
+    assert cluster.shared_terms(GROUPS["vacuum"]) == ()
+    assert len(why) == len({t.casefold() for t in why})
+
+
+def test_short_summary_cuts_at_a_word() -> None:
+    text = "<p>DeepSeek &amp; friends " + "word " * 100 + "</p>"
+    out = cluster.short_summary(text, 60)
+    assert len(out) <= 60 and out.endswith("\u2026") and out.startswith("DeepSeek & friends")
+    assert cluster.short_summary("Short.", 60) == "Short."
+
+
+def test_an_aggregator_item_joins_the_story_it_links_to() -> None:
+    hn = doc(
+        "h2",
+        "Chinese startup DeepSeek's R1 model matches OpenAI o1",
+        hours=6,
+        outlet="Hacker News",
+        aggregator=True,
+    )
+    slash = doc("h3", "DeepSeek R1 Rivals OpenAI o1", hours=7, outlet="Slashdot", aggregator=True)
+    result = {a.entry_id: a.story_id for a in cluster.cluster([*ALL, hn, slash])}
+    assert result["h2"] == result["h3"] == "sd1"

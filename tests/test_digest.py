@@ -225,3 +225,49 @@ def test_a_story_given_twice_is_counted_once() -> None:
     a = story("a", ["Ars"])
     d = digest_of([a, a])
     assert d.n_stories == 1 and [s.id for s in d.top_stories] == ["a"]
+
+
+# --- issue 6: spiking topics lead, and what changed since yesterday ------------------------
+
+
+def days_of(*counts: int) -> tuple[TopicDay, ...]:
+    """A timeline of stories a day ending on DAY."""
+    start = DAY - timedelta(days=len(counts) - 1)
+    return tuple(TopicDay(start + timedelta(days=i), c, c, c) for i, c in enumerate(counts))
+
+
+def test_a_spiking_topic_leads_even_when_another_is_busier() -> None:
+    stories = [
+        story("n1", ["Ars", "Verge"], topics=("nvidia",)),
+        story("n2", ["Ars"], topics=("nvidia",)),
+        story("d1", ["Wired"], topics=("deepseek",)),
+    ]
+    timelines = {
+        "nvidia": days_of(4, 5, 4, 5, 4, 5, 4, 2),  # busy every day: not a spike
+        "deepseek": days_of(0, 0, 0, 0, 0, 0, 1, 3),  # quiet, then 3 stories
+    }
+    d = build_digest(DAY, stories, [DEEPSEEK, NVIDIA], timelines, title="t", generated=GENERATED)
+    assert d.spiking == ("deepseek",)
+    assert [s.topic.slug for s in d.sections] == ["deepseek", "nvidia"]
+    calm = build_digest(DAY, stories, [DEEPSEEK, NVIDIA], {}, title="t", generated=GENERATED)
+    assert calm.spiking == () and [s.topic.slug for s in calm.sections] == ["nvidia", "deepseek"]
+
+
+def test_since_yesterday_counts_new_and_developing_and_names_moving_topics() -> None:
+    stories = [
+        story("new", ["Ars"], topics=("deepseek",)),
+        story("old", ["Verge"], first_seen=NOON - timedelta(days=2)),
+    ]
+    timelines = {
+        "deepseek": days_of(0, 6),
+        "nvidia": days_of(5, 1),
+        "export-controls": days_of(2, 3),  # a change of one is not worth a mention
+    }
+    d = build_digest(
+        DAY, stories, [DEEPSEEK, NVIDIA, EXPORT], timelines, title="t", generated=GENERATED
+    )
+    assert d.since_yesterday == (
+        "Since yesterday: 1 new story, 1 still developing; busier: DeepSeek (0 → 6); "
+        "quieter: NVIDIA (5 → 1)."
+    )
+    assert digest_of([]).since_yesterday == ""

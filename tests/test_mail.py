@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import email
 import email.policy
+import shutil
 import socket
+import ssl
+import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from html.parser import HTMLParser
@@ -14,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
@@ -335,3 +339,196 @@ def test_starttls_against_a_server_without_it_is_a_mail_error(
 def test_unknown_security_is_a_bug_not_a_mail_error(renderer: Renderer) -> None:
     with pytest.raises(ValueError, match="security"):
         send(message_of(renderer), host="127.0.0.1", port=25, security="tls")
+
+
+# --- issue 6: TLS, refused recipients, the CLI keeps the .eml -------------------------------
+
+
+@dataclass
+class Picky(Recorder):
+    """Refuses any recipient whose address starts with "nobody"."""
+
+    async def handle_RCPT(
+        self, server: Any, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        if address.startswith("nobody"):
+            return f"550 5.1.1 <{address}>: recipient address rejected: user unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, made now with the openssl command."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def tls_server(cert: tuple[Path, Path], handler: Recorder, **kw: Any) -> Controller:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*cert)
+    return Controller(handler, hostname="127.0.0.1", port=free_port(), **{
+        "tls_context" if kw.pop("starttls", False) else "ssl_context": context, **kw})  # fmt: skip
+
+
+def trusting(cert: tuple[Path, Path]) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(cert[0]))
+
+
+def test_starttls_delivers_and_verifies_the_certificate(
+    renderer: Renderer, certificate: tuple[Path, Path]
+) -> None:
+    handler = Recorder()
+    controller = tls_server(
+        certificate, handler, starttls=True, require_starttls=True,
+        authenticator=accept_login,
+    )  # fmt: skip
+    controller.start()
+    try:
+        send(
+            message_of(renderer), host="127.0.0.1", port=controller.port, security="starttls",
+            username="digest", password="s3cret", timeout=10,
+            tls_context=trusting(certificate),
+        )  # fmt: skip
+        assert len(handler.received) == 1
+        # The system's trust store does not know the self-signed certificate: refused.
+        with pytest.raises(MailError, match=r"cannot send digest: .*certificate"):
+            send(
+                message_of(renderer), host="127.0.0.1", port=controller.port,
+                security="starttls", timeout=10,
+            )  # fmt: skip
+    finally:
+        controller.stop()
+    assert len(handler.received) == 1
+
+
+def test_implicit_tls_delivers(renderer: Renderer, certificate: tuple[Path, Path]) -> None:
+    handler = Recorder()
+    controller = tls_server(certificate, handler)
+    controller.start()
+    try:
+        send(
+            message_of(renderer), host="127.0.0.1", port=controller.port, security="ssl",
+            timeout=10, tls_context=trusting(certificate),
+        )  # fmt: skip
+    finally:
+        controller.stop()
+    [envelope] = handler.received
+    assert isinstance(envelope.content, bytes)
+    got = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    assert [p.get_content_type() for p in got.iter_parts()] == ["text/plain", "text/html"]
+
+
+@pytest.fixture
+def picky_server() -> Iterator[tuple[Controller, Picky]]:
+    handler = Picky()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller, handler
+    finally:
+        controller.stop()
+
+
+def test_a_refused_recipient_is_named_with_the_servers_reason(
+    renderer: Renderer, picky_server: tuple[Controller, Picky]
+) -> None:
+    controller, handler = picky_server
+    with pytest.raises(MailError) as info:
+        send(
+            message_of(renderer, recipients=["nobody@example.com"]),
+            host="127.0.0.1", port=controller.port, security="none", timeout=10,
+        )  # fmt: skip
+    assert str(info.value) == (
+        "cannot send digest: nobody@example.com: 550 5.1.1 <nobody@example.com>: "
+        "recipient address rejected: user unknown"
+    )
+    with pytest.raises(MailError, match=r"to every recipient: nobody@example\.com: 550"):
+        send(
+            message_of(renderer, recipients=["ann@example.com", "nobody@example.com"]),
+            host="127.0.0.1", port=controller.port, security="none", timeout=10,
+        )  # fmt: skip
+    assert [e.rcpt_tos for e in handler.received] == [["ann@example.com"]]
+
+
+def cli_config(tmp_path: Path, port: int, **email_extra: Any) -> Path:
+    data = {
+        "timezone": "UTC",
+        "database": str(tmp_path / "tracker.db"),
+        "feeds": [],
+        "site": {"output_dir": str(tmp_path / "site"), "base_url": "https://news.example.org"},
+        "email": {
+            "sender": "digest@news.example.org",
+            "recipients": ["nobody@example.com"],
+            "smtp": {"host": "127.0.0.1", "port": port, "security": "none"},
+            **email_extra,
+        },
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def test_a_failed_send_exits_1_with_the_reason_and_keeps_the_eml(
+    tmp_path: Path, picky_server: tuple[Controller, Picky]
+) -> None:
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    controller, _ = picky_server
+    config = cli_config(tmp_path, controller.port)
+    out = tmp_path / "out" / "digest.eml"
+    args = ["--config", str(config), "email", "--date", "2025-01-27"]
+    result = CliRunner().invoke(cli, [*args, "--send", "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "Error: cannot send digest: nobody@example.com: 550 5.1.1" in result.stderr
+    assert f"the message is kept in {out}" in result.stderr
+    kept = email.message_from_bytes(out.read_bytes(), policy=email.policy.default)
+    assert [p.get_content_type() for p in kept.iter_parts()] == ["text/plain", "text/html"]
+    # Without --out the message goes to email.out_dir (or the current folder) first.
+    config = cli_config(tmp_path, controller.port, out_dir=str(tmp_path / "mail"))
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "email", "--date", "2025-01-27", "--send"]
+    )
+    assert result.exit_code == 1
+    assert (tmp_path / "mail" / "digest-2025-01-27.eml").is_file()
+
+
+def test_a_busy_day_stays_under_100_kb() -> None:
+    # Shaped like the demo's busiest day (30 Jan 2025: 44 cards, a few stories covered by a
+    # dozen outlets, one outlet filing 16 times), a bit heavier; Gmail clips past ~102 KB.
+    def heavy(sid: str, outlets: int, topics: tuple[str, ...] = ()) -> Story:
+        base = story(sid, f"A long enough headline about {sid} and what it means", topics)
+        members = tuple(
+            Member(
+                f"{sid}-{o}-{n}", f"Article {n} on {sid}",
+                f"https://www.outlet{o}.example.com/news/2025/01/30/{sid}-article-{n}-slug",
+                f"Outlet {o}", base.first_seen + timedelta(minutes=n),
+            )
+            for o in range(outlets) for n in range(16 if o == 0 and outlets > 4 else 1)
+        )  # fmt: skip
+        return replace(base, members=members, summary="A summary sentence here. " * 10)
+
+    topics = [topic(f"t{i}", f"Topic {i}") for i in range(5)]
+    sections = tuple(
+        TopicSection(t, tuple(heavy(f"{t.slug}s{n}", 14 if n == 0 else 3, (t.slug,))
+                              for n in range(4)), ())
+        for t in topics
+    )  # fmt: skip
+    top = tuple(heavy(f"top{n}", 2) for n in range(25))
+    d = Digest(DAY, "Tech news digest", NOW, sections, top, 231, 208, 10)
+    web = Renderer(tz_name="Europe/London", base_url="https://news.example.org")
+    size = len(message_of(web, d).as_bytes(policy=email.policy.SMTP))
+    assert 60_000 < size < 100_000, size

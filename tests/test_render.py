@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 
@@ -12,6 +14,7 @@ import pytest
 
 from tracker.models import (
     Digest,
+    Feed,
     FeedHealth,
     Member,
     Story,
@@ -455,3 +458,126 @@ def test_timeline_helpers_fill_gaps() -> None:
     assert sparkline(days) == "▃▁█"
     assert [b.height for b in chart(days, height=100).bars] == [25.0, 1.0, 100.0]
     assert sparkline(()) == "" and chart(()).bars == ()
+
+
+# --- issue 6: since yesterday, topic freshness, story timeline, search, OPML, email size ----
+
+
+def test_since_yesterday_and_spiking_render_in_every_digest_output(web: Renderer) -> None:
+    d = replace(
+        full_digest(),
+        since_yesterday=f"Since yesterday: 2 new stories; busier: {XSS} (0 → 3).",
+        spiking=("deepseek",),
+    )
+    page, text, mail = web.digest_page(d, root="."), web.digest_text(d), web.digest_email_html(d)
+    assert 'class="since">Since yesterday: 2 new stories' in page
+    assert "&lt;script&gt;" in page and "<script" not in page.lower()
+    assert "Since yesterday: 2 new stories" in text and "(SPIKING)" in text
+    assert "Since yesterday" in mail and "spiking" in mail
+    assert 'class="badge spiking"' in page  # no burst: the digest's own rule decided
+
+
+def test_topic_page_splits_new_developing_and_earlier(renderer: Renderer) -> None:
+    new = story("n", member(1, "Ars", NOON))
+    going = story("g", member(2, "Ars", NOON - timedelta(days=2)), member(3, "CNET", NOON))
+    old = story("o", member(4, "Ars", NOON - timedelta(days=5)))
+    page = TopicPage(DEEPSEEK, timeline(1, 2, 3), (new, going, old))
+    html = renderer.topic_page(page, root="..", topics=TOPICS)
+    assert "on Mon 27 Jan 2025, 1 new and 1 developing" in html
+    new_at, dev_at, old_at = (html.index(f'id="{x}"') for x in ("new", "developing", "earlier"))
+    assert new_at < html.index('id="story-n"') < dev_at < html.index('id="story-g"') < old_at
+    assert old_at < html.index('id="story-o"')
+    assert "developing since Sat 25 Jan 2025" in html
+
+
+def test_story_page_has_a_timeline_by_day(renderer: Renderer) -> None:
+    s = story(
+        "s",
+        member(1, "Ars Technica", NOON - timedelta(days=1)),
+        member(2, "The Verge", NOON),
+        member(3, "Ars Technica", NOON + timedelta(hours=1)),
+    )
+    html = renderer.story_page(s, root="..", topics=TOPICS)
+    assert "Sun 26 Jan 2025</time>: 1 article from Ars Technica" in html
+    assert "Mon 27 Jan 2025</time>: 2 articles from The Verge, Ars Technica" in html
+
+
+def search_rows(js: str) -> list[dict[str, object]]:
+    prefix = "window.TRACKER_SEARCH = "
+    assert js.startswith(prefix) and js.endswith(";\n")
+    rows: list[dict[str, object]] = json.loads(js[len(prefix) : -2])
+    return rows
+
+
+def test_search_index_is_a_script_of_inert_rows(renderer: Renderer) -> None:
+    d = full_digest()
+    js = renderer.search_index(d.stories, TOPICS)
+    assert "<" not in js and ">" not in js and "javascript:" not in js.lower()
+    rows = search_rows(js)
+    assert {r["u"] for r in rows} == {story_path(s.id) for s in d.stories}
+    evil = next(r for r in rows if r["u"] == "stories/evil.html")
+    assert evil["h"] == f"headline {XSS} Bcc: victim@example.com"  # one line, text as written
+    assert evil["t"] == ["DeepSeek", f"NVIDIA {XSS}"]
+    assert f"title {XSS}" in str(evil["x"])
+    assert renderer.search_index(list(reversed(d.stories)), TOPICS) == js  # input order free
+
+
+def test_only_the_search_page_may_run_scripts_and_only_its_own(renderer: Renderer) -> None:
+    page = renderer.search_page(root=".")
+    csp = re.search(r'Content-Security-Policy" content="([^"]*)"', page)
+    assert (
+        csp
+        and "script-src 'self'" in csp.group(1)
+        and "unsafe" not in csp.group(1).replace("style-src 'unsafe-inline'", "")
+    )
+    scripts = [a.get("src") for t, a in tags_of(page) if t == "script"]
+    assert scripts == ["./search-index.js", "./search.js"]
+    assert "<noscript>" in page
+    for name, html in all_outputs(renderer, full_digest()).items():
+        if name.endswith("_page") or name == "topics_index":
+            assert "script-src" not in html, name
+    js = renderer.search_script()
+    assert "innerHTML" not in js and "fetch(" not in js and "http" not in js
+
+
+def test_feeds_opml_lists_live_feeds_escaped(renderer: Renderer) -> None:
+    feeds = [
+        Feed("https://b.example/feed", outlet=f"B {XSS}", site_url="javascript:alert(1)"),
+        Feed("https://a.example/rss", outlet="A & Co", title="A's feed", aggregator=True),
+        Feed("https://gone.example/rss", outlet="Gone", status="gone"),
+    ]
+    opml = renderer.feeds_opml(feeds)
+    root = ET.fromstring(opml)
+    outlines = root.findall("./body/outline")
+    assert [o.get("xmlUrl") for o in outlines] == [
+        "https://a.example/rss",
+        "https://b.example/feed",
+    ]
+    assert [o.get("text") for o in outlines] == ["A & Co", f"B {XSS}"]
+    assert outlines[1].get("htmlUrl") is None and "javascript" not in opml
+    assert ET.fromstring(renderer.feeds_opml([])).find("./body/outline") is None
+
+
+def test_email_links_at_most_three_articles_per_outlet(web: Renderer) -> None:
+    many = story(
+        "many",
+        *(member(i, "SCMP", NOON + timedelta(minutes=i)) for i in range(1, 11)),
+        member(20, "Ars", NOON),
+    )
+    html = web.digest_email_html(digest(top=(many,)))
+    hrefs = [a["href"] or "" for t, a in tags_of(html) if t == "a"]
+    scmp = {f"https://news{i}.example.com/a/{i}?x=1&y=2" for i in range(1, 11)}
+    assert len(scmp & set(hrefs)) == 3
+    assert ">+7</a>" in html and "https://news.example.org/stories/many.html" in hrefs
+    assert "https://news20.example.com/a/20?x=1&y=2" in hrefs  # every outlet keeps its link
+
+
+def test_atom_feeds_parse_cleanly_with_feedparser(web: Renderer) -> None:
+    import feedparser
+
+    page = TopicPage(DEEPSEEK, timeline(1), (hostile_story(),))
+    for xml in (web.topic_atom(page), web.digests_atom([full_digest()])):
+        parsed = feedparser.parse(xml.encode("utf-8"))
+        assert not parsed.bozo, parsed.get("bozo_exception")
+        assert len(parsed.entries) == 1
+        assert parsed.entries[0].title

@@ -166,6 +166,10 @@ def test_build_site_writes_the_whole_layout(tmp_path: Path) -> None:
         "archive.html",
         "topics.html",
         "atom.xml",
+        "feeds.opml",
+        "search.html",
+        "search.js",
+        "search-index.js",
         "days/2025-01-25.html",
         "days/2025-01-26.html",
         "days/2025-01-27.html",
@@ -326,7 +330,7 @@ def test_pages_open_from_file_urls_without_the_network(
     build(tmp_path)
     page, requests, errors = visit(chromium, (tmp_path / path).as_uri())
     assert page.locator("h1").first.is_visible()
-    assert page.locator("nav[aria-label=Site] a").count() == 3
+    assert page.locator("nav[aria-label=Site] a").count() >= 4
     assert errors == []
     assert requests and all(u.startswith("file://") for u in requests), requests
     page.close()
@@ -402,3 +406,63 @@ def test_temp_files_are_not_left_behind_on_failure(tmp_path: Path) -> None:
         build(tmp_path)
     assert not [p for p in (tmp_path / "days").iterdir() if p.name.startswith(".")]
     assert os.listdir(tmp_path / "days") == ["2025-01-25.html"]
+
+
+# --- issue 6: one more day, search, OPML ----------------------------------------------------
+
+
+def test_rebuilding_after_one_more_day_rewrites_only_the_pages_that_changed(
+    tmp_path: Path,
+) -> None:
+    digests, _, stories = world()
+    build(tmp_path, digests=digests[:2], stories=stories[:3])
+    before = {rel: (tmp_path / rel).read_bytes() for rel in site_files(tmp_path)}
+    report = build(tmp_path, digests=digests, stories=stories)
+    written = set(report.written)
+    assert {
+        "days/2025-01-27.html",  # the new day
+        "days/2025-01-26.html",  # yesterday gains its "next" link
+        "index.html",
+        "archive.html",
+        "atom.xml",
+        "search-index.js",
+        "stories/e.html",
+    } <= written
+    for rel in (
+        "days/2025-01-25.html",
+        "stories/a.html",
+        "stories/b.html",
+        "stories/c.html",
+        "search.html",
+        "search.js",
+        "feeds.opml",
+        "topics/deepseek.html",
+    ):
+        assert rel not in written, rel
+        assert (tmp_path / rel).read_bytes() == before[rel], rel
+    assert set(report.unchanged) | written == site_files(tmp_path)
+
+
+def test_the_site_has_a_search_index_of_every_story_and_the_feeds_opml(tmp_path: Path) -> None:
+    import json
+    import xml.etree.ElementTree as ET
+
+    from tracker.models import Feed
+
+    digests, pages, stories = world()
+    build_site(
+        tmp_path,
+        Renderer(tz_name="Europe/London"),
+        digests=digests,
+        topic_pages=pages,
+        stories=iter(stories),
+        topics=TOPICS,
+        feeds=[Feed("https://ars.example/feed", outlet="Ars")],
+    )
+    js = (tmp_path / "search-index.js").read_text(encoding="utf-8")
+    rows = json.loads(js.removeprefix("window.TRACKER_SEARCH = ").removesuffix(";\n"))
+    assert sorted(r["u"] for r in rows) == [f"stories/{s}.html" for s in "abcde"]
+    assert [r["d"] for r in rows] == sorted((r["d"] for r in rows), reverse=True)
+    assert all((tmp_path / r["u"]).is_file() for r in rows)
+    opml = ET.fromstring((tmp_path / "feeds.opml").read_bytes())
+    assert [o.get("xmlUrl") for o in opml.iter("outline")] == ["https://ars.example/feed"]

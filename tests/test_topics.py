@@ -97,3 +97,61 @@ def test_timeline_counts_per_local_day() -> None:
     days = [date(2025, 1, 26), date(2025, 1, 27), date(2025, 1, 28)]
     line = timeline([s1, s2], days, ZoneInfo("Europe/London"))
     assert [(d.stories, d.entries, d.outlets) for d in line] == [(0, 0, 0), (1, 2, 2), (1, 1, 1)]
+
+
+# --- issue 5: principled membership ---------------------------------------------------------
+
+
+def test_export_alone_does_not_make_a_photo_export_how_to_a_trade_story() -> None:
+    how_to = story("h", "How to export photos from an iPhone", summaries=("Export your library.",))
+    policy = story("p", "US tightens chip export controls on China")
+    found = match_stories([EXPORT], [how_to, policy])["export-controls"]
+    assert set(found) == {"p"}
+
+
+def test_aliases_match_like_keywords() -> None:
+    assert Matcher(DEEPSEEK).terms("Deep Seek's app tops the charts") == ["Deep Seek"]
+    assert Matcher(DEEPSEEK).terms("deep-seek tops the charts") == ["Deep Seek"]
+
+
+def test_case_sensitive_model_names_ignore_ordinary_words() -> None:
+    r1 = Topic("deepseek", "DeepSeek", ("DeepSeek",), aliases=("R1",))
+    assert Matcher(r1).terms("Running R1 locally") == ["R1"]
+    assert Matcher(r1).terms("the r1 bus route") == []
+    assert Matcher(NVIDIA).terms("NVIDIA and nvidia and Nvidia") == ["Nvidia"]
+
+
+def test_a_passing_mention_in_one_member_of_a_big_story_does_not_tag_it() -> None:
+    big = story(
+        "big",
+        "Apple ships the M4 iPad Air",
+        "Apple's new iPad Air reviewed",
+        "Hands on with the M4 iPad Air",
+        "iPad Air M4: faster, same price",
+        summaries=("", "", "", "Faster than laptops with Nvidia graphics."),
+    )
+    assert match_stories([NVIDIA], [big])["nvidia"] == {}
+
+
+def test_a_single_name_in_a_lone_summary_is_context_but_repetition_or_a_phrase_is_subject() -> None:
+    context = story(
+        "c", "AMD's RX 9070 arrives in March", summaries=("Taking on Nvidia's RTX 5070.",)
+    )
+    repeated = story(
+        "r",
+        "The chip everyone wants",
+        summaries=("Nvidia's H20 sells out as Nvidia raises prices.",),
+    )
+    phrase = story("p", "Cheaper AI models", summaries=("It shows the limits of export controls.",))
+    assert match_stories([NVIDIA], [context, repeated])["nvidia"].keys() == {"r"}
+    assert match_stories([EXPORT], [phrase])["export-controls"].keys() == {"p"}
+
+
+def test_a_story_whose_members_mostly_name_the_topic_belongs_even_with_another_headline() -> None:
+    s = story(
+        "s",
+        "Markets tumble on Chinese AI fears",
+        "DeepSeek sparks sell-off",
+        "DeepSeek app tops App Store",
+    )
+    assert match_stories([DEEPSEEK], [s])["deepseek"].keys() == {"s"}

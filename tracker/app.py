@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -28,23 +27,42 @@ from tracker import cluster as clustering
 from tracker import digest as digesting
 from tracker import fetch as fetching
 from tracker import parse as parsing
+from tracker import schedule_policy, trends
 from tracker import topics as topicking
 from tracker.config import Config
 from tracker.errors import FeedError, MailError, describe
-from tracker.models import Digest, Doc, Entry, Feed, FeedHealth, Fetched, Story, TopicPage
+from tracker.models import (
+    Burst,
+    Digest,
+    Doc,
+    EmergingTerm,
+    Entry,
+    Feed,
+    FeedHealth,
+    FeedState,
+    Fetched,
+    Story,
+    Topic,
+    TopicDay,
+    TopicPage,
+)
 from tracker.store import Store
 
 if TYPE_CHECKING:
     import httpx
 
+    from tracker.discover import Candidate
     from tracker.render import Renderer
     from tracker.site import SiteReport
 
-# Until adaptive scheduling lands, a healthy feed is fetched hourly; a failing one backs off
-# exponentially from 15 minutes, capped at a day so a failing feed is never silently dropped.
+# A feed is fetched hourly until its entries say how often it publishes (then the adaptive
+# schedule of tracker.schedule_policy takes over); a failing one backs off exponentially from
+# 15 minutes, capped at a day so a failing feed is never silently dropped.
 FETCH_INTERVAL = timedelta(hours=1)
 BACKOFF_START = timedelta(minutes=15)
 BACKOFF_CAP = timedelta(days=1)
+#: The digest names a feed once it has been failing for this long.
+FAILING_NOTICE = timedelta(days=1)
 
 
 def utc_now() -> datetime:
@@ -59,6 +77,43 @@ class FetchReport:
     not_modified: int = 0
     new_entries: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    moved: list[tuple[str, str]] = field(default_factory=list)  # (old URL, new URL)
+    gone: list[str] = field(default_factory=list)  # retired by 410 Gone this round
+
+
+@dataclass(frozen=True)
+class TopicTest:
+    """What a topic definition would match over the stored stories (``tracker topics test``)."""
+
+    topic: Topic
+    timeline: tuple[TopicDay, ...]
+    stories: int
+    entries: int
+    sample: tuple[tuple[str, str], ...]  # (headline, matched terms), newest first
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What ``tracker feeds add`` did.
+
+    ``outcome`` is added, reactivated, known, or several (nothing added: ``candidates`` holds
+    the feeds the page links to, best first).
+    """
+
+    url: str
+    outcome: str
+    title: str = ""
+    candidates: tuple[Candidate, ...] = ()
+
+
+@dataclass
+class ImportReport:
+    """What an OPML import did, URL by URL."""
+
+    added: list[str] = field(default_factory=list)
+    reactivated: list[str] = field(default_factory=list)
+    known: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (url, why)
 
 
 @dataclass(frozen=True)
@@ -71,9 +126,8 @@ class RunReport:
 
 
 def backoff(error_count: int) -> timedelta:
-    """The wait after the ``error_count``-th consecutive failure."""
-    factor: int = 2 ** min(max(error_count - 1, 0), 16)
-    return min(BACKOFF_START * factor, BACKOFF_CAP)
+    """The wait after the ``error_count``-th consecutive failure (before jitter)."""
+    return schedule_policy.backoff(error_count, schedule_policy.DEFAULT_POLICY)
 
 
 class App:
@@ -119,7 +173,11 @@ class App:
         self.close()
 
     def sync_feeds(self) -> None:
-        """Make the database know every feed of config.yaml (config names win)."""
+        """Make the database know every feed of config.yaml (config names win).
+
+        A feed config.yaml added and no longer lists is marked removed (its entries stay);
+        one that moved (301/308) is found by its old URL, so it is not added twice.
+        """
         store = self.store
         with store.transaction():
             for f in self.config.feeds:
@@ -130,88 +188,142 @@ class App:
                     aggregator=f.aggregator,
                     source="config",
                     now=self.now(),
+                    category=f.category,
                 )
+            store.retire_config_feeds(f.url for f in self.config.feeds)
 
     # --- fetch ----------------------------------------------------------------------------
 
-    def fetch(self, *, all_feeds: bool = False) -> FetchReport:
-        """Fetch due feeds (or all), store new entries; failures are recorded, not raised."""
-        now = self.now()
-        feeds = (
-            [f for f in self.store.feeds() if f.status == "active"]
-            if all_feeds
-            else self.store.due_feeds(now)
+    def fetch_policy(self) -> schedule_policy.Policy:
+        """The schedule's bounds from config.yaml ``fetch``."""
+        cfg = self.config.fetch
+        low = timedelta(minutes=cfg.min_interval_minutes)
+        high = timedelta(minutes=cfg.max_interval_minutes)
+        return schedule_policy.Policy(
+            min_interval=low,
+            max_interval=high,
+            default_interval=min(max(FETCH_INTERVAL, low), high),
+            backoff_start=min(BACKOFF_START, high),
         )
+
+    def feeds_to_fetch(self, *, all_feeds: bool = False) -> list[Feed]:
+        """The feeds due now (or every active one): what ``fetch`` would fetch."""
+        if all_feeds:
+            return [f for f in self.store.feeds() if f.status == "active"]
+        return self.store.due_feeds(self.now())
+
+    def fetch(
+        self,
+        *,
+        all_feeds: bool = False,
+        feeds: Sequence[Feed] | None = None,
+        progress: Callable[[Feed], None] | None = None,
+    ) -> FetchReport:
+        """Fetch due feeds (or all, or ``feeds``), store new entries; failures are recorded.
+
+        ``progress`` is called once per feed, after it was stored, in the caller's thread.
+        """
+        todo = list(feeds) if feeds is not None else self.feeds_to_fetch(all_feeds=all_feeds)
         report = FetchReport()
-        for feed, result in self._retrieve(feeds):
+        for feed, result in self._retrieve(todo):
             if isinstance(result, FeedError):
                 self._record_failure(feed, result, report)
             else:
                 self.ingest(feed, result, report)
+            if progress is not None:
+                progress(feed)
         return report
 
-    def _retrieve(self, feeds: Sequence[Feed]) -> list[tuple[Feed, Fetched | FeedError]]:
-        """Retrieve feeds concurrently; the database is only touched by the caller's thread."""
+    def _retrieve(self, feeds: Sequence[Feed]) -> Iterator[tuple[Feed, Fetched | FeedError]]:
+        """Retrieve feeds concurrently, in order; only the caller's thread touches the database.
+
+        At most ``fetch.concurrency`` requests at once, and ``fetch.per_host`` to one host.
+        """
         cfg = self.config.fetch
         client: httpx.Client | None = None
         if any(not fetching.is_local(f.url) for f in feeds):
             client = fetching.make_client(
-                user_agent=cfg.user_agent, timeout_seconds=cfg.timeout_seconds
+                user_agent=cfg.user_agent,
+                timeout_seconds=cfg.timeout_seconds,
+                connect_timeout_seconds=cfg.connect_timeout_seconds,
+                max_connections=max(cfg.concurrency, 1),
             )
 
-        def one(feed: Feed) -> tuple[Feed, Fetched | FeedError]:
-            try:
-                if fetching.is_local(feed.url):
-                    return feed, fetching.read_file(feed.url, max_bytes=cfg.max_bytes)
-                assert client is not None
-                return feed, fetching.fetch_feed(
-                    client,
-                    feed.url,
-                    etag=feed.etag,
-                    last_modified=feed.last_modified,
-                    max_bytes=cfg.max_bytes,
-                    timeout_seconds=cfg.timeout_seconds,
-                )
-            except FeedError as e:
-                return feed, e
+        def one(feed: Feed) -> Fetched:
+            if fetching.is_local(feed.url):
+                return fetching.read_file(feed.url, max_bytes=cfg.max_bytes)
+            assert client is not None
+            return fetching.fetch_feed(
+                client,
+                feed.url,
+                etag=feed.etag,
+                last_modified=feed.last_modified,
+                max_bytes=cfg.max_bytes,
+                timeout_seconds=cfg.timeout_seconds,
+            )
 
         try:
-            with ThreadPoolExecutor(max_workers=max(cfg.concurrency, 1)) as pool:
-                return list(pool.map(one, feeds))
+            yield from fetching.fetch_concurrently(
+                feeds,
+                one,
+                host_of=lambda f: fetching.host_key(f.url),
+                concurrency=cfg.concurrency,
+                per_host=cfg.per_host,
+            )
         finally:
             if client is not None:
                 client.close()
 
     def _record_failure(self, feed: Feed, error: FeedError, report: FetchReport) -> None:
+        """Note the error on the feed and back off; 410 Gone retires it (kept, not fetched)."""
         now = self.now()
         message = describe(error)
         gone = getattr(error, "status", None) == 410
+        wait = schedule_policy.retry_after(getattr(error, "retry_after", None), now)
+        next_fetch = schedule_policy.next_after_failure(
+            feed.url,
+            now,
+            error_count=feed.error_count + 1,
+            retry_after=wait,
+            policy=self.fetch_policy(),
+        )
         with self.store.transaction():
-            self.store.record_error(
-                feed.url,
-                message,
-                now=now,
-                next_fetch=now + backoff(feed.error_count + 1),
-                gone=gone,
-            )
+            self.store.record_error(feed.url, message, now=now, next_fetch=next_fetch, gone=gone)
         report.failed.append((feed.url, message))
+        if gone:
+            report.gone.append(feed.url)
 
     def ingest(self, feed: Feed, fetched: Fetched, report: FetchReport | None = None) -> int:
-        """Parse one retrieved document and store its new entries, all in one transaction."""
+        """Parse one retrieved document and store its new entries, all in one transaction.
+
+        A 304, or a body identical to the last one (by hash) when the server sends no
+        validators, is not parsed at all.
+        """
         report = report if report is not None else FetchReport()
         now = self.now()
         store = self.store
+        policy = self.fetch_policy()
+        fresh_for = schedule_policy.cache_lifetime(fetched.headers, now)
         body_hash = hashlib.sha256(fetched.body).hexdigest() if fetched.body is not None else None
         if fetched.not_modified or (body_hash is not None and body_hash == feed.body_hash):
+            learned = feed.interval_seconds
+            next_fetch = schedule_policy.next_after_success(
+                feed.url,
+                now,
+                interval=timedelta(seconds=learned) if learned else None,
+                lower_bounds=(fresh_for, schedule_policy.ttl(feed.ttl_minutes)),
+                policy=policy,
+            )
             with store.transaction():
                 store.record_fetch(
                     feed.url,
                     now=now,
-                    next_fetch=now + FETCH_INTERVAL,
+                    next_fetch=next_fetch,
                     etag=fetched.etag or feed.etag,
                     last_modified=fetched.last_modified or feed.last_modified,
                     body_hash=None,
                 )
+                self._follow_move(feed, fetched, report)
             report.not_modified += 1
             return 0
         try:
@@ -225,22 +337,135 @@ class App:
         entries = [e if e.outlet else replace(e, outlet=outlet) for e in parsed.entries]
         with store.transaction():
             new = store.add_entries(entries, now)
+            # The feed's own entries, dated as first stored: how often it really publishes.
+            interval = schedule_policy.publishing_interval(
+                store.published_of([e.id for e in entries]), now, policy
+            )
+            next_fetch = schedule_policy.next_after_success(
+                feed.url,
+                now,
+                interval=interval,
+                lower_bounds=(fresh_for, schedule_policy.ttl(parsed.ttl_minutes)),
+                policy=policy,
+            )
             store.record_fetch(
                 feed.url,
                 now=now,
-                next_fetch=now + FETCH_INTERVAL,
+                next_fetch=next_fetch,
                 etag=fetched.etag,
                 last_modified=fetched.last_modified,
                 body_hash=body_hash,
                 title=parsed.title,
                 site_url=parsed.site_url,
                 warning=parsed.warning,
+                interval_seconds=int(interval.total_seconds()) if interval else None,
+                parsed=True,
+                ttl_minutes=parsed.ttl_minutes,
             )
-            if fetched.permanent_url:
-                store.move_feed(feed.url, fetched.permanent_url)
+            self._follow_move(feed, fetched, report)
         report.fetched += 1
         report.new_entries += len(new)
         return len(new)
+
+    def _follow_move(self, feed: Feed, fetched: Fetched, report: FetchReport) -> None:
+        """301/308 all the way: the stored URL becomes the new one (entries follow)."""
+        if fetched.permanent_url and fetched.permanent_url != feed.url:
+            self.store.move_feed(feed.url, fetched.permanent_url, self.now())
+            report.moved.append((feed.url, fetched.permanent_url))
+
+    # --- managing feeds (issue 3) ---------------------------------------------------------
+
+    def _get_once(self, url: str) -> Fetched:
+        """One unconditional retrieval, outside any batch (adding a feed)."""
+        cfg = self.config.fetch
+        if fetching.is_local(url):
+            return fetching.read_file(url, max_bytes=cfg.max_bytes)
+        with fetching.make_client(
+            user_agent=cfg.user_agent,
+            timeout_seconds=cfg.timeout_seconds,
+            connect_timeout_seconds=cfg.connect_timeout_seconds,
+        ) as client:
+            return fetching.fetch_feed(
+                client, url, max_bytes=cfg.max_bytes, timeout_seconds=cfg.timeout_seconds
+            )
+
+    def add_feed(
+        self, url: str, *, outlet: str = "", best: bool = False, check: bool = True
+    ) -> AddResult:
+        """Add a feed given its URL, or a web page that links to feeds (autodiscovery).
+
+        The URL is fetched: a feed is added as it is (at its new URL after a 301/308); an HTML
+        page is searched for ``<link rel="alternate">`` feeds and the best one is added, unless
+        the top ones are equally good: then nothing is added and the candidates come back
+        (``best=True`` takes the first anyway). ``check=False`` adds the URL without fetching.
+        """
+        from tracker import discover
+
+        title = ""
+        candidates: tuple[Candidate, ...] = ()
+        if check:
+            fetched = self._get_once(url)
+            try:
+                parsed = parsing.parse_feed(fetched, feed_url=url, now=self.now())
+                url, title = fetched.permanent_url or url, parsed.title
+            except FeedError as error:
+                found = tuple(discover.find_feeds(_html_text(fetched), fetched.final_url or url))
+                if not found:
+                    raise FeedError(url, "no feed here, and no feed linked from it") from error
+                chosen = discover.best(list(found)) or (found[0] if best else None)
+                if chosen is None:
+                    return AddResult("", "several", candidates=found)
+                url, candidates = chosen.url, found
+                feed_doc = self._get_once(url)
+                url = feed_doc.permanent_url or url
+                title = parsing.parse_feed(feed_doc, feed_url=url, now=self.now()).title
+        with self.store.transaction():
+            outcome = self.store.add_feed(
+                url, title=title, outlet=outlet, category="", source="cli", now=self.now()
+            )
+        return AddResult(self.store.resolve(url), outcome, title, candidates)
+
+    def import_opml(self, data: bytes) -> ImportReport:
+        """Add every http(s) feed of an OPML file that the database does not know yet.
+
+        Known feeds are left alone (their names, category and source), so importing the same
+        file twice changes nothing, and config.yaml's feeds keep what config.yaml says.
+        """
+        from tracker.opml import parse_opml
+
+        report = ImportReport()
+        with self.store.transaction():
+            for item in parse_opml(data):
+                url = parsing.canonical_url(item.url)
+                if url is None:
+                    report.skipped.append((item.url, "not an http(s) url"))
+                    continue
+                outcome = self.store.add_feed(
+                    url,
+                    title=item.title,
+                    outlet="",
+                    category=item.category,
+                    source="opml",
+                    now=self.now(),
+                )
+                getattr(report, outcome).append(url)
+        return report
+
+    def export_opml(self) -> str:
+        """Every followed feed (not gone, not moved into another) as OPML 2.0 by category."""
+        from tracker.opml import OpmlFeed, to_opml
+
+        feeds = [
+            OpmlFeed(
+                url=f.url,
+                title=f.outlet or f.title,
+                category=f.category,
+                site_url=f.site_url,
+            )
+            for f in self.store.feeds()
+            if f.status == "active"
+        ]
+        return to_opml(feeds, title=f"{self.config.digest.title}: feeds")
 
     # --- stories and topics ---------------------------------------------------------------
 
@@ -257,9 +482,18 @@ class App:
         if not pending:
             return 0
         params = self.cluster_params()
-        since = pending[0][0].published - timedelta(days=params.window_days)
-        context = [(_doc(e, agg), story) for e, agg, story in store.clustered_since(since)]
-        assignments = clustering.assign([_doc(e, agg) for e, agg in pending], context, params)
+        # Every member of a story still open to the pending entries: a story is open for
+        # window_days after its latest member and max_span_days after its first (issue 4).
+        since = pending[0][0].published - timedelta(
+            days=params.window_days + params.max_span_days
+        )
+        # Older entries only weigh terms: each entry's IDF counts the idf_days before it.
+        known = store.clustered_since(since - timedelta(days=params.idf_days))
+        context = [(_doc(e, agg), story) for e, agg, story in known if e.published >= since]
+        background = [_doc(e, agg) for e, agg, _ in known if e.published < since]
+        assignments = clustering.assign(
+            [_doc(e, agg) for e, agg in pending], context, params, background
+        )
         with store.transaction():
             store.save_assignments(assignments)
             self._refresh_stories({a.story_id for a in assignments})
@@ -282,10 +516,11 @@ class App:
                     id=story_id,
                     headline=head.title,
                     link=head.link,
-                    summary=head.summary,
+                    summary=clustering.short_summary(head.summary),
                     first_seen=min(m.published for m in ms),
                     last_seen=max(m.published for m in ms),
                     members=tuple(ms),
+                    why=clustering.shared_terms(docs),
                 )
             )
 
@@ -332,6 +567,7 @@ class App:
         # A past day's digest says it was generated at the end of that day, so rebuilding the
         # site does not rewrite every old page just because the clock moved.
         generated = min(self.now(), end - timedelta(seconds=1))
+        bursts, emerging = self.trends(day)
         return digesting.build_digest(
             day,
             stories,
@@ -345,13 +581,89 @@ class App:
             failing_feeds=self.failing_feeds(),
             previous_day=earlier[-1] if earlier else None,
             next_day=later[0] if later else None,
+            bursts=bursts,
+            emerging=emerging,
+        )
+
+    def trends(self, day: date) -> tuple[dict[str, Burst], tuple[EmergingTerm, ...]]:
+        """Each topic's burst on ``day`` and the day's emerging terms (issue 5)."""
+        tz = self.config.tz
+        window = topicking.days_ending(day, trends.BASELINE_DAYS + 1)
+        bursts = {
+            t.slug: trends.timeline_burst(
+                topicking.timeline(self.topic_stories(t.slug), window, tz), day
+            )
+            for t in self.config.topics
+        }
+        start, _ = topicking.day_bounds(window[0], tz)
+        _, end = topicking.day_bounds(day, tz)
+        stories = self.store.stories(self.store.story_ids_between(start, end))
+        texts = {
+            m.entry_id: trends.Text(
+                topicking.local_day(m.published, tz), m.outlet, m.title, m.summary
+            )
+            for s in stories
+            for m in s.members
+            if start <= m.published < end
+        }
+        return bursts, trends.emerging_terms(texts.values(), day, self.config.topics)
+
+    def test_topic(self, topic: Topic, days: int = 14) -> TopicTest:
+        """A dry run: what ``topic`` would match over the stored stories; nothing is saved."""
+        tz = self.config.tz
+        stories = self.store.stories(self.store.all_story_ids())
+        found = topicking.match_stories([topic], stories)[topic.slug]
+        matched = [s for s in stories if s.id in found]
+        known = self.days()
+        last = known[-1] if known else self.today()
+        window = topicking.days_ending(last, days)
+        matched.sort(key=lambda s: (s.last_seen, s.id), reverse=True)
+        return TopicTest(
+            topic=topic,
+            timeline=topicking.timeline(matched, window, tz),
+            stories=len(matched),
+            entries=sum(len(s.members) for s in matched),
+            sample=tuple((s.headline, found[s.id]) for s in matched[:10]),
         )
 
     def failing_feeds(self) -> list[FeedHealth]:
+        """Active feeds failing for more than a day: what the digest's health note names.
+
+        A feed that failed once an hour ago is retried on its own; a day of failures needs a
+        person (issue 3). Every failing feed is on the site's feed-health page at once.
+        """
+        since = self.now() - FAILING_NOTICE
         return [
             FeedHealth(f.url, f.outlet or f.title, f.last_error or "", f.error_count, f.error_since)
             for f in self.store.feeds()
-            if f.error_count > 0
+            if f.status == "active"
+            and f.error_count > 0
+            and f.error_since is not None
+            and f.error_since <= since
+        ]
+
+    def feed_states(self) -> list[FeedState]:
+        """Every followed feed with its health (ok / failing / moved / gone), by URL."""
+        now = self.now()
+        return [
+            FeedState(
+                url=f.url,
+                title=f.title,
+                outlet=f.outlet,
+                health=schedule_policy.health(
+                    status=f.status, error_count=f.error_count, moved_at=f.moved_at, now=now
+                ),
+                category=f.category,
+                source=f.source,
+                last_success=f.last_success,
+                last_fetched=f.last_fetched,
+                last_error=f.last_error,
+                error_count=f.error_count,
+                error_since=f.error_since,
+                next_fetch=f.next_fetch if f.status == "active" else None,
+                moved_from=f.moved_from,
+            )
+            for f in self.store.feeds()
         ]
 
     def topic_pages(self, last_day: date) -> list[TopicPage]:
@@ -378,6 +690,8 @@ class App:
             topic_pages=self.topic_pages(last),
             stories=self.store.stories(self.store.all_story_ids()),
             topics=self.config.topics,
+            feeds=self.store.feeds(),
+            feed_states=self.feed_states(),
         )
 
     # --- email ----------------------------------------------------------------------------
@@ -443,6 +757,16 @@ class App:
                 self.send_email(message)
                 email_note = f"sent to {', '.join(cfg.recipients)}"
         return RunReport(report, clustered, day, len(site.written), email_note)
+
+
+def _html_text(fetched: Fetched) -> str:
+    """A fetched web page as text: the charset its Content-Type names, else UTF-8."""
+    content_type = fetched.headers.get("content-type", "")
+    charset = content_type.partition("charset=")[2].split(";")[0].strip(" \"'") or "utf-8"
+    try:
+        return (fetched.body or b"").decode(charset, errors="replace")
+    except LookupError:
+        return (fetched.body or b"").decode("utf-8", errors="replace")
 
 
 def _doc(entry: Entry, aggregator: bool) -> Doc:

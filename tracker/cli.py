@@ -22,8 +22,9 @@ from tracker import __version__
 from tracker.errors import TrackerError, describe
 
 if TYPE_CHECKING:
-    from tracker.app import App
+    from tracker.app import App, FetchReport
     from tracker.config import Config
+    from tracker.models import FeedState, Story
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -163,13 +164,12 @@ def run(obj: Context) -> None:
     with obj.app() as app:
         r = app.run()
     click.echo(
-        f"fetched {r.fetch.fetched}, unchanged {r.fetch.not_modified}, "
+        f"fetched {r.fetch.fetched}, not modified {r.fetch.not_modified}, "
         f"failed {len(r.fetch.failed)}, "
         f"{r.fetch.new_entries} new entries, {r.clustered} clustered; digest {r.day}; "
         f"{r.pages_written} pages written" + (f"; email {r.email}" if r.email else "")
     )
-    for url, message in r.fetch.failed:
-        click.echo(f"  failed: {url}: {message}", err=True)
+    _fetch_warnings(r.fetch)
 
 
 @cli.command()
@@ -201,18 +201,39 @@ def fetch(obj: Context, all_feeds: bool, as_json: bool) -> None:
       tracker fetch --all
     """
     with obj.app() as app:
-        report = app.fetch(all_feeds=all_feeds)
+        todo = app.feeds_to_fetch(all_feeds=all_feeds)
+        # A progress bar only for a person at a terminal; under cron, the summary alone.
+        if not as_json and len(todo) > 1 and _interactive():
+            with click.progressbar(length=len(todo), label="fetching", file=sys.stderr) as bar:
+                report = app.fetch(feeds=todo, progress=lambda _: bar.update(1))
+        else:
+            report = app.fetch(feeds=todo)
         clustered = app.cluster()
         app.update_topics()
     if as_json:
         print_json({**asdict(report), "clustered": clustered})
         return
     click.echo(
-        f"fetched {report.fetched}, unchanged {report.not_modified}, failed {len(report.failed)}; "
+        f"fetched {report.fetched}, not modified {report.not_modified}, "
+        f"failed {len(report.failed)}; "
         f"{report.new_entries} new entries, {clustered} placed in stories"
     )
-    for url, message in report.failed:
-        click.echo(f"  failed: {url}: {message}", err=True)
+    _fetch_warnings(report)
+
+
+def _interactive() -> bool:
+    """Whether a person is watching: stderr (where the bar goes) is a terminal."""
+    return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def _fetch_warnings(report: FetchReport) -> None:
+    """One line per feed that needs a look: failed, moved for good, or retired by 410."""
+    for _url, message in report.failed:  # the message names the feed
+        click.echo(f"  failed: {message}", err=True)
+    for old, new in report.moved:
+        click.echo(f"  moved: {old} -> {new} (permanent redirect; URL updated)", err=True)
+    for url in report.gone:
+        click.echo(f"  gone: {url} (410 Gone; no longer fetched)", err=True)
 
 
 @cli.command()
@@ -278,19 +299,33 @@ def site(obj: Context) -> None:
 def email(obj: Context, day: date | None, out_file: str | None, send: bool) -> None:
     """Build the digest email of one day; write it as .eml and/or send it.
 
+    With --send the message is written first (to --out, else digest-DAY.eml in email.out_dir
+    or the current folder), so a failed send exits 1 with the server's reason and the .eml
+    is kept.
+
     \b
     Example:
       tracker email --date 2025-01-27 --out digest.eml
+      tracker email --send
     """
+    from tracker.errors import MailError
     from tracker.mail import write_eml
 
     with obj.app() as app:
-        message = app.email(day or app.today())
+        when = day or app.today()
+        message = app.email(when)
+        if send and not out_file:
+            folder = app.config.email.out_dir or Path.cwd()
+            out_file = str(folder / f"digest-{when.isoformat()}.eml")
         if out_file:
             write_eml(message, Path(out_file))
             click.echo(f"wrote {out_file}")
         if send:
-            app.send_email(message)
+            try:
+                app.send_email(message)
+            except MailError as e:
+                # The server's reason stays in the message; the .eml written above is kept.
+                raise MailError(f"{describe(e)}; the message is kept in {out_file}") from e
             click.echo(f"sent to {', '.join(app.config.email.recipients)}")
         if not out_file and not send:
             sys.stdout.write(message.as_string())
@@ -298,42 +333,85 @@ def email(obj: Context, day: date | None, out_file: str | None, send: bool) -> N
 
 @cli.group()
 def feeds() -> None:
-    """Manage feeds: list, add, remove."""
+    """Manage feeds: list, add, remove, import and export OPML."""
+
+
+def _feed_row(f: FeedState) -> dict[str, object]:
+    return {
+        "url": f.url,
+        "title": f.title,
+        "outlet": f.outlet,
+        "category": f.category,
+        "source": f.source,
+        "status": f.health,
+        "last_success": f.last_success,
+        "last_fetched": f.last_fetched,
+        "last_error": f.last_error,
+        "error_count": f.error_count,
+        "error_since": f.error_since,
+        "next_fetch": f.next_fetch,
+        "moved_from": f.moved_from,
+    }
+
+
+def _short_time(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
 @feeds.command("list")
 @json_option
 @pass_ctx
 def feeds_list(obj: Context, as_json: bool) -> None:
-    """List feeds with their status and last error.
+    """List feeds: status (ok, failing, moved, gone), last success, errors, next fetch.
+
+    Times are UTC. A feed is "moved" for a week after a permanent redirect rewrote its URL,
+    and "gone" once a 410 retired it (it is kept, and no longer fetched).
 
     \b
     Example:
       tracker feeds list --json
     """
     with obj.app() as app:
-        rows = app.store.feeds()
+        rows = app.feed_states()
     if as_json:
-        print_json(
-            [
-                {
-                    "url": f.url,
-                    "title": f.title,
-                    "outlet": f.outlet,
-                    "status": f.status,
-                    "last_error": f.last_error,
-                    "error_count": f.error_count,
-                    "error_since": f.error_since,
-                    "last_fetched": f.last_fetched,
-                    "next_fetch": f.next_fetch,
-                }
-                for f in rows
-            ]
-        )
+        print_json([_feed_row(f) for f in rows])
         return
     for f in rows:
-        state = f.status if not f.error_count else f"failing x{f.error_count}: {f.last_error}"
-        click.echo(f"{f.url}\t{f.outlet or f.title}\t{state}")
+        name = f.outlet or f.title or "-"
+        click.echo(
+            f"{f.health:8} {f.url}\t{name}\tlast ok {_short_time(f.last_success)}"
+            f"\tnext {_short_time(f.next_fetch)}"
+        )
+        if f.error_count:
+            click.echo(
+                f"         {f.error_count} errors since {_short_time(f.error_since)}: "
+                f"{f.last_error}"
+            )
+        elif f.last_error:
+            click.echo(f"         warning: {f.last_error}")
+        if f.moved_from:
+            click.echo(f"         moved from {f.moved_from}")
+    counts: dict[str, int] = {}
+    for f in rows:
+        counts[f.health] = counts.get(f.health, 0) + 1
+    click.echo(
+        f"{len(rows)} feeds: " + ", ".join(f"{counts.get(h, 0)} {h}" for h in _HEALTH), err=True
+    )
+
+
+_HEALTH = ("ok", "failing", "moved", "gone")
+
+
+def _normalise_feed_url(url: str) -> str:
+    from tracker.parse import canonical_url
+
+    if not (url.startswith(("http://", "https://", "file://")) or Path(url).exists()):
+        raise click.BadParameter(f"not an http(s) URL or an existing file: {url}", param_hint="URL")
+    if url.startswith("http"):
+        return canonical_url(url) or url
+    if not url.startswith("file://"):
+        return Path(url).resolve().as_uri()
+    return url
 
 
 @feeds.command("add")
@@ -341,27 +419,90 @@ def feeds_list(obj: Context, as_json: bool) -> None:
 @click.option(
     "--outlet", default="", help="The outlet's name (several feeds of one outlet count once)."
 )
+@click.option(
+    "--best", is_flag=True, help="When a page links to several equally good feeds, add the first."
+)
+@click.option(
+    "--no-check", is_flag=True, help="Add the URL as it is, without fetching it (feed is down)."
+)
 @pass_ctx
-def feeds_add(obj: Context, url: str, outlet: str) -> None:
-    """Add a feed by URL (or local path) to the database.
+def feeds_add(obj: Context, url: str, outlet: str, best: bool, no_check: bool) -> None:
+    """Add a feed by URL, local path, or the URL of a web page that links to its feeds.
+
+    Given a web page, its <link rel="alternate"> feeds are found and the best one is added
+    (the site's own main feed, Atom before RSS); when several are equally good they are
+    listed and nothing is added. Feeds listed in config.yaml are managed there.
 
     \b
     Example:
       tracker feeds add https://www.theregister.com/headlines.atom --outlet "The Register"
+      tracker feeds add https://arstechnica.com/
     """
-    from tracker.parse import canonical_url
-
-    if not (url.startswith(("http://", "https://", "file://")) or Path(url).exists()):
-        raise click.BadParameter(f"not an http(s) URL or an existing file: {url}", param_hint="URL")
-    if url.startswith("http"):
-        url = canonical_url(url) or url
-    elif not url.startswith("file://"):
-        url = Path(url).resolve().as_uri()
+    url = _normalise_feed_url(url)
     with obj.app() as app:
-        added = app.store.upsert_feed(
-            url, outlet=outlet, title="", aggregator=False, source="cli", now=app.now()
+        result = app.add_feed(url, outlet=outlet, best=best, check=not no_check)
+    if result.outcome == "several":
+        click.echo(f"{url} links to {len(result.candidates)} feeds:")
+        for c in result.candidates:
+            click.echo(f"  {c.url}\t{c.kind}\t{c.title}")
+        raise TrackerError(
+            "several feeds found; add one by its URL, or use --best to add the first"
         )
-    click.echo(f"{'added' if added else 'already there'}: {url}")
+    words = {"added": "added", "reactivated": "reactivated", "known": "already there"}
+    title = f" ({result.title})" if result.title else ""
+    click.echo(f"{words[result.outcome]}: {result.url}{title}")
+    others = [c for c in result.candidates if c.url != result.url]
+    for c in others:
+        click.echo(f"  also found: {c.url}\t{c.kind}\t{c.title}")
+
+
+@feeds.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@json_option
+@pass_ctx
+def feeds_import(obj: Context, file: str, as_json: bool) -> None:
+    """Add the feeds of an OPML file (folders become categories); known feeds are kept as is.
+
+    Importing the same file again changes nothing; feeds config.yaml lists keep what
+    config.yaml says about them.
+
+    \b
+    Example:
+      tracker feeds import subscriptions.opml
+    """
+    data = Path(file).read_bytes()
+    with obj.app() as app:
+        report = app.import_opml(data)
+    if as_json:
+        print_json(asdict(report))
+        return
+    for url, why in report.skipped:
+        click.echo(f"  skipped: {url}: {why}", err=True)
+    click.echo(
+        f"{len(report.added)} added, {len(report.reactivated)} reactivated, "
+        f"{len(report.known)} already there, {len(report.skipped)} skipped"
+    )
+
+
+@feeds.command("export")
+@click.option(
+    "--out", "out_file", type=click.Path(dir_okay=False), help="Write to this file, not stdout."
+)
+@pass_ctx
+def feeds_export(obj: Context, out_file: str | None) -> None:
+    """Print the followed feeds as OPML 2.0, in folders by category.
+
+    \b
+    Example:
+      tracker feeds export --out subscriptions.opml
+    """
+    with obj.app() as app:
+        text = app.export_opml()
+    if out_file:
+        Path(out_file).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out_file}")
+    else:
+        click.echo(text, nl=False)
 
 
 @feeds.command("remove")
@@ -377,6 +518,10 @@ def feeds_remove(obj: Context, url: str) -> None:
     if any(f.url == url for f in obj.config.feeds):
         raise TrackerError(f"feed is listed in {obj.config_path}; remove it there: {url}")
     with obj.app() as app:
+        known = app.store.get_feed(app.store.resolve(url))
+        if known is not None and known.source == "config":
+            # It moved (301/308) from a URL config.yaml still lists.
+            raise TrackerError(f"feed is listed in {obj.config_path}; remove it there: {url}")
         removed = app.store.remove_feed(url)
     if not removed:
         raise TrackerError(f"no such feed: {url}")
@@ -459,6 +604,112 @@ def topics_show(obj: Context, slug: str, days: int, as_json: bool) -> None:
         click.echo(f"  {s.first_seen:%Y-%m-%d}  [{len(s.outlets)} outlets]  {s.headline}")
 
 
+@topics.command("test")
+@click.argument("slug")
+@click.option(
+    "--keywords", multiple=True, help="Try these keywords instead (repeatable; a new SLUG is ok)."
+)
+@click.option("--aliases", multiple=True, help="Aliases to try (repeatable).")
+@click.option("--exclude", multiple=True, help="Exclusions to try (repeatable).")
+@click.option("--days", default=14, show_default=True, help="How many days of timeline.")
+@json_option
+@pass_ctx
+def topics_test(
+    obj: Context,
+    slug: str,
+    keywords: tuple[str, ...],
+    aliases: tuple[str, ...],
+    exclude: tuple[str, ...],
+    days: int,
+    as_json: bool,
+) -> None:
+    """Dry run: what a topic would match over the stored stories. Nothing is saved.
+
+    Uses the topic from config.yaml, or the --keywords/--aliases/--exclude given instead.
+    Editing the topic in config.yaml re-applies it to all stored stories on the next run.
+
+    \b
+    Example:
+      tracker topics test deepseek
+      tracker topics test janus --keywords "Janus Pro" --keywords Janus-Pro
+    """
+    from dataclasses import replace
+
+    from tracker.models import Topic
+
+    topic = next((t for t in obj.config.topics if t.slug == slug), None)
+    if topic is None and not keywords:
+        raise TrackerError(f"no such topic: {slug} (give --keywords to try a new one)")
+    if topic is None:
+        topic = Topic(slug=slug, name=slug, keywords=())
+    if keywords:
+        topic = replace(topic, keywords=keywords)
+    if aliases:
+        topic = replace(topic, aliases=aliases)
+    if exclude:
+        topic = replace(topic, exclude=exclude)
+    with obj.app() as app:
+        result = app.test_topic(topic, days)
+    if as_json:
+        print_json(
+            {
+                "slug": topic.slug,
+                "keywords": topic.keywords,
+                "aliases": topic.aliases,
+                "exclude": topic.exclude,
+                "stories": result.stories,
+                "entries": result.entries,
+                "timeline": result.timeline,
+                "sample": [{"headline": h, "terms": t} for h, t in result.sample],
+            }
+        )
+        return
+    click.echo(
+        f"{topic.slug} would match {result.stories} stories, {result.entries} entries "
+        "(dry run: nothing saved)"
+    )
+    click.echo("day          stories  entries  outlets")
+    for d in result.timeline:
+        click.echo(f"{d.day}  {d.stories:7}  {d.entries:7}  {d.outlets:7}")
+    for headline, terms in result.sample:
+        click.echo(f"  [{terms}]  {headline}")
+
+
+@cli.command("eval-topics")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--topic", "only", multiple=True, help="Score only this topic (repeatable).")
+@click.option(
+    "--stories",
+    "via_stories",
+    is_flag=True,
+    help="Cluster first; each entry gets its story's topics (default: each entry alone).",
+)
+@json_option
+@pass_ctx
+def eval_topics(
+    obj: Context, file: str, only: tuple[str, ...], via_stories: bool, as_json: bool
+) -> None:
+    """Score the configured topics' matching on a JSON Lines file with gold `topics` lists.
+
+    Precision, recall and F1 per topic at entry level, with the pipeline's matching and the
+    topics of config.yaml. By default the topics the file's labels use are scored.
+
+    \b
+    Example:
+      tracker eval-topics tech-dev-2025-01.jsonl --json
+    """
+    from tracker.cluster import DEFAULT_PARAMS
+    from tracker.evaluate_topics import eval_topics as run_eval
+    from tracker.evaluate_topics import format_report
+
+    params = DEFAULT_PARAMS if via_stories else None
+    result = run_eval(Path(file), obj.config.topics, only, params)
+    if as_json:
+        print_json(result)
+    else:
+        click.echo(format_report(result), nl=False)
+
+
 @cli.command()
 @click.argument("query")
 @click.option("--limit", default=20, show_default=True, help="How many results.")
@@ -509,6 +760,68 @@ def eval_clusters(file: str, as_json: bool) -> None:
         print_json(result)
     else:
         click.echo(format_report(result))
+
+
+@cli.group()
+def stories() -> None:
+    """Stories: show one, with why its entries were grouped."""
+
+
+def _story_json(story: Story) -> dict[str, object]:
+    return {
+        "id": story.id,
+        "headline": story.headline,
+        "link": story.link,
+        "summary": story.summary,
+        "first_seen": story.first_seen,
+        "last_seen": story.last_seen,
+        "outlets": story.outlets,
+        "topics": story.topics,
+        "why": story.why,
+        "members": [
+            {
+                "entry_id": m.entry_id,
+                "title": m.title,
+                "link": m.link,
+                "outlet": m.outlet,
+                "published": m.published,
+                "aggregator": m.aggregator,
+                "similarity": m.similarity,
+                "joined_terms": m.terms,
+            }
+            for m in story.members
+        ],
+    }
+
+
+@stories.command("show")
+@click.argument("story_id")
+@json_option
+@pass_ctx
+def stories_show(obj: Context, story_id: str, as_json: bool) -> None:
+    """Show one story: headline, outlets, members and why they were grouped.
+
+    \b
+    Example:
+      tracker stories show s3f9a0c2d41be --json
+    """
+    with obj.app() as app:
+        found = app.store.stories([story_id])
+    if not found:
+        raise TrackerError(f"no such story: {story_id}")
+    story = found[0]
+    if as_json:
+        print_json(_story_json(story))
+        return
+    click.echo(f"{story.headline}\n{story.link}")
+    click.echo(f"covered by {len(story.outlets)} outlets: {', '.join(story.outlets)}")
+    click.echo(f"shared terms: {', '.join(story.why) or '-'}")
+    for m in story.members:
+        joined = "first report" if m.similarity >= 1.0 else f"joined at {m.similarity:.2f}"
+        terms = f" [{', '.join(m.terms)}]" if m.terms else ""
+        role = " (discussion)" if m.aggregator else ""
+        click.echo(f"  {m.published:%Y-%m-%d %H:%M}  {m.outlet}{role}  {joined}{terms}")
+        click.echo(f"      {m.title}")
 
 
 def main() -> None:

@@ -65,6 +65,17 @@ class ClusterParams:
     # story, while a development is usually told by several outlets.
     same_outlet_factor: float = 0.4
     stem: bool = True  # strip plural and verb endings in the title and summary views
+    # A story takes no new member more than this after its first one: follow-ups "within
+    # about three days" belong to it, later developments are stories of their own. Without
+    # it a busy subject (DeepSeek, 27-31 Jan) chains into one story for as long as it is news.
+    max_span_days: float = 3.0
+    # Service items (deals, puzzle hints, buying guides) are singletons by the labelling
+    # guidelines; they join, or are joined by, another item only when nearly the same text.
+    service_threshold: float = 0.6
+    # Each doc's IDF counts the docs published in the idf_days up to it (itself included),
+    # never later ones: a doc's vector is then the same whether it is clustered in an hourly
+    # run or in a replay of the week, which is what keeps story ids stable (issue 4).
+    idf_days: float = 7.0
 
 
 DEFAULT_PARAMS = ClusterParams()
@@ -74,6 +85,22 @@ def is_aggregator_outlet(outlet: str) -> bool:
     """True when the outlet name looks like one of ``AGGREGATOR_OUTLETS``."""
     name = outlet.casefold()
     return any(a in name for a in AGGREGATOR_OUTLETS)
+
+
+# Service journalism, from the headline: deals and coupons, puzzle hints, buying guides and
+# "what's new on" roundups. The labelling guidelines make these singletons (docs/clustering.md).
+_SERVICE = re.compile(
+    r"\b(?:deals?|coupons?|promo codes?|discounts?|on sale|gift cards?|trade-in"
+    r"|\d+% off|\$\d[\d,.]* off|wordle|quordle|crossword|hints|answers"
+    r"|expert tested|best .{1,60}\b(?:of|for|in) 20\d\d"
+    r"|everything (?:new|leaving|coming) (?:on|to))\b",
+    re.IGNORECASE,
+)
+
+
+def is_service(title: str) -> bool:
+    """True for a deal, puzzle hint, buying guide or catalogue roundup headline."""
+    return _SERVICE.search(title) is not None
 
 
 def story_id_for(entry_id: str) -> str:
@@ -163,20 +190,73 @@ def entity_tokens(text: str, stop: frozenset[str] | None = None) -> list[str]:
 
 
 def _fit(vectorizer: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
-    """L2-normalised TF-IDF rows; an all-empty view gives a matrix with no columns."""
+    """Sublinear term frequencies (no IDF, no norm); an all-empty view has no columns."""
     import scipy.sparse as sp
 
     probe = vectorizer.build_analyzer()
     if not any(probe(t) for t in texts):  # TfidfVectorizer refuses an empty vocabulary
         return sp.csr_matrix((len(texts), 0))
-    matrix = sp.csr_matrix(vectorizer.fit_transform(texts))
+    matrix = sp.csr_matrix(vectorizer.fit_transform(texts), dtype=float)
     matrix.sort_indices()  # a canonical layout, whatever order the tokens came in
     return matrix
 
 
-def doc_views(docs: Sequence[Doc], params: ClusterParams) -> list[sp.csr_matrix]:
-    """One TF-IDF matrix per view in ``VIEWS``, rows in the order of ``docs``."""
+def _trailing_idf(tf: sp.csr_matrix, days: NDArray[np.float64], span: float) -> sp.csr_matrix:
+    """L2-normalised rows weighted by an IDF over the docs of the ``span`` days up to each.
+
+    Rows must be in publication order. Doc j's document frequencies count docs i <= j with
+    days[i] >= days[j] - span; smooth IDF as in scikit-learn: ln((1 + n) / (1 + df)) + 1.
+    """
+    import numpy as np
+    import scipy.sparse as sp
+    from sklearn.preprocessing import normalize
+
+    if tf.shape[1] == 0:
+        return tf
+    df = np.zeros(tf.shape[1])
+    out = tf.copy()
+    indptr, indices, data = out.indptr, out.indices, out.data
+    oldest = 0
+    for j in range(tf.shape[0]):
+        a, b = indptr[j], indptr[j + 1]
+        df[indices[a:b]] += 1
+        while days[oldest] < days[j] - span:
+            df[indices[indptr[oldest] : indptr[oldest + 1]]] -= 1
+            oldest += 1
+        n = j - oldest + 1
+        data[a:b] *= np.log((1.0 + n) / (1.0 + df[indices[a:b]])) + 1.0
+    return sp.csr_matrix(normalize(out))
+
+
+def doc_views(
+    docs: Sequence[Doc], params: ClusterParams, background: Sequence[Doc] = ()
+) -> list[sp.csr_matrix]:
+    """One TF-IDF matrix per view in ``VIEWS``, rows in the order of ``docs``.
+
+    ``docs`` must be in publication order; ``background`` docs (older ones, any order) only
+    count towards the trailing IDF.
+    """
+    return [m for m, _ in _views(docs, params, background)]
+
+
+def _names(vectorizer: TfidfVectorizer, matrix: sp.csr_matrix) -> list[str]:
+    return [str(n) for n in vectorizer.get_feature_names_out()] if matrix.shape[1] else []
+
+
+def _views(
+    docs: Sequence[Doc], params: ClusterParams, background: Sequence[Doc] = ()
+) -> list[tuple[sp.csr_matrix, list[str]]]:
+    """Each view's TF-IDF matrix (rows of ``docs``) with the term of each column."""
+    import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
+
+    known = {d.id for d in docs}
+    extra = sorted((d for d in background if d.id not in known), key=_sort_key)
+    everything = sorted([*extra, *docs], key=_sort_key)
+    position = {d.id: i for i, d in enumerate(everything)}
+    rows = np.array([position[d.id] for d in docs], dtype=np.int64)
+    days = np.array([d.published.timestamp() / _SECONDS_PER_DAY for d in everything])
+    docs = everything
 
     stop = _stop_words()
 
@@ -186,19 +266,60 @@ def doc_views(docs: Sequence[Doc], params: ClusterParams) -> list[sp.csr_matrix]
     def entities(text: str) -> list[str]:
         return entity_tokens(text, stop)
 
+    raw: dict[str, object] = {"use_idf": False, "norm": None}
+
     def word_view() -> TfidfVectorizer:
         return TfidfVectorizer(
             tokenizer=words,
             token_pattern=None,
             sublinear_tf=True,
             ngram_range=(1, params.ngram_max),
+            **raw,
         )
 
     titles = [plain_text(d.title) for d in docs]
-    summaries = [plain_text(d.summary) for d in docs]
+    # An aggregator's summary is its own boilerplate ("Article URL: … Comments URL: …",
+    # points, comment counts), not the story: its headline, the linked article's, is what
+    # joins it to the story it discusses.
+    summaries = ["" if d.aggregator else plain_text(d.summary) for d in docs]
     both = [t + " . " + s for t, s in zip(titles, summaries, strict=True)]
-    entity_view = TfidfVectorizer(analyzer=entities, lowercase=False, sublinear_tf=True)
-    return [_fit(word_view(), titles), _fit(word_view(), summaries), _fit(entity_view, both)]
+    out = []
+    for vectorizer, texts in (
+        (word_view(), titles),
+        (word_view(), summaries),
+        (TfidfVectorizer(analyzer=entities, lowercase=False, sublinear_tf=True, **raw), both),
+    ):
+        tf = _fit(vectorizer, texts)
+        names = _names(vectorizer, tf)
+        out.append((_trailing_idf(tf, days, params.idf_days)[rows], names))
+    return out
+
+
+def _surface_forms(titles: list[str], stem: bool) -> dict[str, str]:
+    """Each stem's most common spelling in the titles (ties: alphabetical), for display."""
+    from collections import Counter
+
+    stop = _stop_words()
+    counts: Counter[tuple[str, str]] = Counter()
+    for title in titles:
+        for word in word_tokens(title, stop, stem=False):
+            counts[(_stem(word) if stem else word, word)] += 1
+    best: dict[str, tuple[int, str]] = {}
+    for (key, word), n in counts.items():
+        if key not in best or (-n, word) < (-best[key][0], best[key][1]):
+            best[key] = (n, word)
+    return {key: word for key, (_, word) in best.items()}
+
+
+def _dedupe(terms: list[str]) -> tuple[str, ...]:
+    """Terms without case-insensitive repeats or words already inside a kept phrase."""
+    kept: list[str] = []
+    for term in terms:
+        folded = term.casefold()
+        if any(folded == k.casefold() or folded in k.casefold().split() for k in kept):
+            continue
+        kept.append(term)
+    return tuple(kept)
 
 
 # --- the online pass ---------------------------------------------------------------------
@@ -216,12 +337,16 @@ class _Pass:
     once doc . sum is known, which the comparison computed anyway.
     """
 
-    def __init__(self, docs: list[Doc], params: ClusterParams) -> None:
+    def __init__(
+        self, docs: list[Doc], params: ClusterParams, background: Sequence[Doc] = ()
+    ) -> None:
         import numpy as np
         import scipy.sparse as sp
 
         self.params = params
-        self.views = doc_views(docs, params)
+        views = _views(docs, params, background)
+        self.views = [m for m, _ in views]
+        self.terms = [names for _, names in views]
         n = len(docs)
         self.days = np.array([d.published.timestamp() / _SECONDS_PER_DAY for d in docs])
         # |doc|^2 per view: 1.0, or 0.0 where the doc has nothing in that view.
@@ -229,6 +354,9 @@ class _Pass:
         self.weights = np.array([params.title_weight, params.summary_weight, params.entity_weight])
         self.story_of = np.full(n, -1, dtype=np.int64)
         self.last = np.full(n, -math.inf)
+        self.first = np.full(n, math.inf)
+        self.service = np.array([is_service(plain_text(d.title)) for d in docs])
+        self.story_service = np.zeros(n, dtype=bool)
         self.sq = np.zeros((len(self.views), n))  # |sum|^2 per view and story
         # Outlets as codes; a story's code is its members' common outlet, or -1 once mixed.
         outlets = sorted({d.outlet for d in docs if d.outlet})
@@ -236,6 +364,9 @@ class _Pass:
         self.doc_outlet = np.array([code.get(d.outlet, -2) for d in docs], dtype=np.int64)
         self.story_outlet = np.full(n, -1, dtype=np.int64)
         self.names: list[str] = []
+        # Per story, the title and entity columns its members have: "why grouped".
+        self.vocab: list[tuple[set[int], set[int], set[int]]] = []
+        self.surface = _surface_forms([plain_text(d.title) for d in docs], params.stem)
         self.index: dict[str, int] = {}
         # The centroid sums of the stories live at the last snapshot, rows in ``live`` order,
         # covering the docs before ``synced``.
@@ -248,6 +379,7 @@ class _Pass:
         self.index[name] = story
         self.names.append(name)
         self.story_outlet[story] = self.doc_outlet[j]
+        self.story_service[story] = self.service[j]
         return story
 
     def snapshot(self, start: int, stop: int) -> tuple[NDArray[np.int64], list[sp.csr_matrix]]:
@@ -337,8 +469,14 @@ class _Pass:
         combined *= np.exp(-np.maximum(gap, 0.0) / self.params.decay_days)
         own_outlet = self.story_outlet[stories] == self.doc_outlet[j]
         combined[own_outlet & (self.doc_outlet[j] >= 0)] *= self.params.same_outlet_factor
-        combined[gap > self.params.window_days] = -1.0
+        service = self.story_service[stories] | self.service[j]
+        needed = np.where(service, self.params.service_threshold, self.params.threshold)
+        span = self.days[j] - self.first[stories]
+        closed = (gap > self.params.window_days) | (span > self.params.max_span_days)
+        combined[closed | (combined < needed)] = -1.0
         k = int(np.argmax(combined))  # first maximum: the oldest story wins a tie
+        if combined[k] < 0:
+            return -1, 0.0
         return int(stories[k]), float(combined[k])
 
     def exact(self, j: int, story: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
@@ -349,10 +487,35 @@ class _Pass:
         dot = [float((v[j] @ v[rows].sum(axis=0).T).sum()) for v in self.views]
         return np.array([story]), np.array(dot).reshape(-1, 1)
 
+    def shared_with(self, j: int, story: int, limit: int = 6) -> tuple[str, ...]:
+        """The title words and names doc ``j`` shares with the story's members so far.
+
+        Ranked by their weight in the doc (title and entity views), ties by term; title words
+        are shown as stems' most common spelling. Costs one pass over the doc's terms.
+        """
+        weight: dict[str, float] = {}
+        for v in (0, 2):  # title and entity views: the words a reader sees
+            row = self.views[v][j]
+            seen = self.vocab[story][v] if story < len(self.vocab) else set()
+            for col, value in zip(row.indices.tolist(), row.data.tolist(), strict=True):
+                if col in seen:
+                    term = self.terms[v][col]
+                    key = self.surface.get(term, term) if v == 0 else term
+                    weight[key] = max(weight.get(key, 0.0), float(value))
+        ranked = sorted(weight.items(), key=lambda kv: (-kv[0].count(" "), -round(kv[1], 9), kv[0]))
+        kept = list(_dedupe([t for t, _ in ranked]))
+        kept.sort(key=lambda t: (-round(weight[t], 9), t))
+        return tuple(kept[:limit])
+
     def join(
         self, j: int, story: int, stories: NDArray[np.int64], dot: NDArray[np.float64]
     ) -> None:
         import numpy as np
+
+        while len(self.vocab) <= story:
+            self.vocab.append((set(), set(), set()))
+        for v in (0, 2):
+            self.vocab[story][v].update(self.views[v][j].indices.tolist())
 
         k = np.searchsorted(stories, story)
         own = dot[:, k] if k < len(stories) and stories[k] == story else 0.0
@@ -361,13 +524,16 @@ class _Pass:
         if self.story_outlet[story] != self.doc_outlet[j]:
             self.story_outlet[story] = -1
         self.last[story] = max(self.last[story], self.days[j])
+        self.first[story] = min(self.first[story], self.days[j])
 
 
-def _run(docs: list[Doc], fixed: dict[int, str], params: ClusterParams) -> list[Assignment]:
+def _run(
+    docs: list[Doc], fixed: dict[int, str], params: ClusterParams, background: Sequence[Doc]
+) -> list[Assignment]:
     """The online pass over docs in publication order; ``fixed`` maps a row to its story id."""
     import scipy.sparse as sp
 
-    state = _Pass(docs, params)
+    state = _Pass(docs, params, background)
     out: list[Assignment] = []
     start = 0
     while start < len(docs):
@@ -383,9 +549,10 @@ def _run(docs: list[Doc], fixed: dict[int, str], params: ClusterParams) -> list[
             name = fixed.get(j)
             if name is None:
                 story, similarity = state.best(j, stories, dot)
-                if story < 0 or similarity < params.threshold:
+                if story < 0:
                     story, similarity = state.new_story(story_id_for(docs[j].id), j), 1.0
-                out.append(Assignment(docs[j].id, state.names[story], round(similarity, 4)))
+                terms = state.shared_with(j, story) if similarity < 1.0 else ()
+                out.append(Assignment(docs[j].id, state.names[story], round(similarity, 4), terms))
             else:
                 story = state.index.get(name, -1)
                 if story < 0:
@@ -405,8 +572,13 @@ def assign(
     new: Sequence[Doc],
     context: Sequence[tuple[Doc, str]] = (),
     params: ClusterParams = DEFAULT_PARAMS,
+    background: Sequence[Doc] = (),
 ) -> list[Assignment]:
     """Assign new docs to stories, in the order of ``new``.
+
+    ``background`` holds older docs that only count towards the trailing IDF (the
+    ``idf_days`` before the earliest context doc); give them for ids that do not depend on
+    how the stream was cut into runs.
 
     ``context`` holds docs already clustered (with their story ids), usually those of the
     window before the new docs; they keep their stories and only seed the live ones. The
@@ -420,7 +592,7 @@ def assign(
     fixed_by_id = {d.id: s for d, s in context}
     order = sorted(docs, key=_sort_key)
     fixed = {j: fixed_by_id[d.id] for j, d in enumerate(order) if d.id in fixed_by_id}
-    by_id = {a.entry_id: a for a in _run(order, fixed, params)} if order else {}
+    by_id = {a.entry_id: a for a in _run(order, fixed, params, background)} if order else {}
     return [by_id[d.id] for d in new]
 
 
@@ -453,3 +625,37 @@ def representative(docs: Sequence[Doc]) -> str:
     # Rounded so that float noise cannot beat the earliest-first tie-break.
     best = max(range(len(pool)), key=lambda i: (round(float(scores[i]), 9), -i))
     return pool[best].id
+
+
+def shared_terms(docs: Sequence[Doc], limit: int = 8) -> tuple[str, ...]:
+    """The names and title words that at least two of a story's docs share ("why grouped").
+
+    Ranked by how many docs carry them, then phrases before single words, then alphabetically;
+    names keep their case, words are lower case. A one-doc story shares nothing.
+    """
+    from collections import Counter
+
+    stop = _stop_words()
+    count: Counter[str] = Counter()
+    shown: dict[str, str] = {}
+    for d in sorted(docs, key=_sort_key):
+        terms = entity_tokens(d.title + " . " + d.summary, stop)
+        terms += word_tokens(plain_text(d.title).lower(), stop, stem=False)
+        for term in terms:
+            shown.setdefault(term.casefold(), term)
+        count.update({t.casefold() for t in terms})
+    common = [k for k, n in count.items() if n >= 2]
+    # Phrases first, so that "Galaxy S25" stands for "galaxy" and "S25" too.
+    common.sort(key=lambda k: (-k.count(" "), -count[k], k))
+    kept = list(_dedupe([shown[k] for k in common]))
+    kept.sort(key=lambda t: (-count[t.casefold()], -t.count(" "), t.casefold()))
+    return tuple(kept[:limit])
+
+
+def short_summary(text: str, limit: int = 280) -> str:
+    """Plain text of at most ``limit`` characters, cut at a word and marked with an ellipsis."""
+    text = plain_text(text)
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:.-\u2013\u2014")
+    return cut + "\u2026"

@@ -49,6 +49,10 @@ class FetchConfig:
     concurrency: int = 8
     per_host: int = 2
     user_agent: str = "tracker/0.1 (+https://github.com/tracker-news/tracker)"
+    # Issue 3: the adaptive schedule's bounds and the connect timeout.
+    min_interval_minutes: int = 15
+    max_interval_minutes: int = 1440
+    connect_timeout_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -465,7 +469,17 @@ _FETCH: Fields = {
     "concurrency": (_integer(1), FetchConfig.concurrency),
     "per_host": (_integer(1), FetchConfig.per_host),
     "user_agent": (_name, FetchConfig.user_agent),
+    "min_interval_minutes": (_integer(1, 10080), FetchConfig.min_interval_minutes),
+    "max_interval_minutes": (_integer(1, 10080), FetchConfig.max_interval_minutes),
+    "connect_timeout_seconds": (_number(), FetchConfig.connect_timeout_seconds),
 }
+
+
+def _fetch_rule(fetch: FetchConfig, where: str) -> None:
+    if fetch.max_interval_minutes < fetch.min_interval_minutes:
+        raise _Invalid(
+            _join(where, "max_interval_minutes"), "must not be less than min_interval_minutes"
+        )
 
 _CLUSTER: Fields = {
     "window_days": (_number(), ClusterConfig.window_days),
@@ -537,7 +551,7 @@ def _top_level(base: Path) -> Fields:
         "timezone": (_timezone, "UTC"),
         "feeds": (_list(feed, unique=("url", "duplicate feed URL")), []),
         "topics": (_list(_TOPIC, unique=("slug", "duplicate slug {!r}")), []),
-        "fetch": (_record(FetchConfig, _FETCH), {}),
+        "fetch": (_record(FetchConfig, _FETCH, _fetch_rule), {}),
         "cluster": (_record(ClusterConfig, _CLUSTER), {}),
         "schedule": (_record(ScheduleConfig, _SCHEDULE), {}),
         "digest": (_record(DigestConfig, _DIGEST), {}),

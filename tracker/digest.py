@@ -11,12 +11,29 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from tracker.models import Digest, FeedHealth, Member, Story, Topic, TopicDay, TopicSection
+from tracker.models import (
+    Burst,
+    Digest,
+    EmergingTerm,
+    FeedHealth,
+    Member,
+    Story,
+    Topic,
+    TopicDay,
+    TopicSection,
+)
 
 #: Heat halves for every day since a story was last seen.
 HALF_LIFE = timedelta(days=1)
 #: What one aggregator discussion (a Hacker News thread, say) adds to a story's heat.
 AGGREGATOR_WEIGHT = 0.5
+#: A topic spikes when it has at least SPIKE_MIN stories on the day and at least SPIKE_RATIO
+#: times its daily mean over the SPIKE_BASELINE days before.
+SPIKE_MIN = 3
+SPIKE_RATIO = 2.0
+SPIKE_BASELINE = 7
+#: How many busier (and quieter) topics the "since yesterday" line names.
+CHANGES_NAMED = 3
 
 
 def heat(story: Story, now: datetime) -> float:
@@ -50,13 +67,16 @@ def build_digest(
     previous_day: date | None = None,
     next_day: date | None = None,
     tz: tzinfo | None = None,
+    bursts: Mapping[str, Burst] | None = None,
+    emerging: Sequence[EmergingTerm] = (),
 ) -> Digest:
     """The digest of ``day`` from the stories that had a member published that day.
 
     ``tz`` is the zone whose calendar ``day`` is (default: ``generated``'s zone, else UTC);
     it decides which members count as published that day and when the day ends. A section
     keeps its best ``max_stories_per_topic`` stories; a story cut from every section it
-    belongs to competes for the top stories instead of vanishing.
+    belongs to competes for the top stories instead of vanishing. ``bursts`` (issue 5: each
+    topic's tracker.trends burst on ``day``) decides which topics spike, when given.
     """
     zone = tz or generated.tzinfo or UTC
     start = datetime.combine(day, time(), tzinfo=zone)
@@ -65,8 +85,22 @@ def build_digest(
     on_day = [m for s in ranked for m in s.members if start <= m.published < end]
 
     uncut = _sections(day, ranked, topics, timelines, on_day_of=(start, end))
+    if bursts is not None:
+        spikes = tuple(s.topic.slug for s in uncut if _bursting(bursts, s.topic.slug))
+    else:
+        spikes = tuple(s.topic.slug for s in uncut if spiking(s.timeline, day))
+    since = developing_since(ranked, day, zone)
+    # Spiking topics lead; the sort is stable, so each group keeps its activity order.
+    uncut.sort(key=lambda s: s.topic.slug not in spikes)
     sections = tuple(
-        TopicSection(s.topic, s.stories[:max_stories_per_topic], s.timeline) for s in uncut
+        TopicSection(
+            s.topic,
+            s.stories[:max_stories_per_topic],
+            s.timeline,
+            burst=(bursts or {}).get(s.topic.slug),
+            developing=sum(1 for x in s.stories[:max_stories_per_topic] if x.id in since),
+        )
+        for s in uncut
     )
     shown = {story.id for section in sections for story in section.stories}
     top = tuple(s for s in ranked if s.id not in shown)[:max_top_stories]
@@ -82,7 +116,75 @@ def build_digest(
         failing_feeds=tuple(sorted(failing_feeds, key=lambda f: (f.outlet.casefold(), f.url))),
         previous_day=previous_day,
         next_day=next_day,
+        since_yesterday=since_yesterday(
+            day, ranked, [(t, timelines.get(t.slug, ())) for t in _unique_topics(topics)], zone
+        ),
+        spiking=spikes,
+        emerging=tuple(emerging),
+        developing_since=since,
     )
+
+
+def _bursting(bursts: Mapping[str, Burst], slug: str) -> bool:
+    b = bursts.get(slug)
+    return b is not None and b.spiking
+
+
+def developing_since(stories: Iterable[Story], day: date, tz: tzinfo) -> dict[str, date]:
+    """Story id -> the local day it began, for stories that began before ``day`` (issue 5).
+
+    A story first seen on ``day`` is new; one first seen earlier continues ("developing
+    since" that day).
+    """
+    out: dict[str, date] = {}
+    for story in stories:
+        first = story.first_seen.astimezone(tz).date()
+        if first < day:
+            out[story.id] = first
+    return out
+
+
+def spiking(timeline: Sequence[TopicDay], day: date) -> bool:
+    """Whether a topic's stories on ``day`` jumped well above its recent daily mean."""
+    by_day = {t.day: t.stories for t in timeline}
+    today = by_day.get(day, 0)
+    before = [by_day.get(day - timedelta(days=n), 0) for n in range(1, SPIKE_BASELINE + 1)]
+    baseline = sum(before) / len(before)
+    return today >= SPIKE_MIN and today >= SPIKE_RATIO * baseline
+
+
+def since_yesterday(
+    day: date,
+    stories: Sequence[Story],
+    timelines: Sequence[tuple[Topic, Sequence[TopicDay]]],
+    tz: tzinfo,
+) -> str:
+    """One line: new vs still-developing stories, and the topics that got busier or quieter.
+
+    A story is new when it was first seen on ``day`` (in ``tz``); the topic counts compare
+    each topic's timeline on ``day`` with the calendar day before.
+    """
+    if not stories:
+        return ""
+    new = sum(1 for s in stories if s.first_seen.astimezone(tz).date() == day)
+    parts = [f"{_count(new, 'new story', 'new stories')}, {len(stories) - new} still developing"]
+    moves = []
+    for topic, timeline in timelines:
+        by_day = {t.day: t.stories for t in timeline}
+        before, now = by_day.get(day - timedelta(days=1), 0), by_day.get(day, 0)
+        if now != before:
+            moves.append((now - before, topic.name, before, now))
+    busier = sorted((m for m in moves if m[0] > 1), key=lambda m: (-m[0], m[1]))
+    quieter = sorted((m for m in moves if m[0] < -1), key=lambda m: (m[0], m[1]))
+    for label, group in (("busier", busier), ("quieter", quieter)):
+        if group:
+            named = ", ".join(f"{name} ({b} → {n})" for _, name, b, n in group[:CHANGES_NAMED])
+            parts.append(f"{label}: {named}")
+    return "Since yesterday: " + "; ".join(parts) + "."
+
+
+def _count(n: int, singular: str, plural: str) -> str:
+    return f"{n} {singular if n == 1 else plural}"
 
 
 def _sections(

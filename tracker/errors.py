@@ -8,7 +8,8 @@
     ├── FeedError(url)
     │   ├── FetchError  network failure, timeout, refused status, body too large
     │   └── ParseError  not a feed, or damage we cannot survive
-    └── MailError       SMTP unreachable or message refused
+    ├── MailError       SMTP unreachable or message refused
+    └── OpmlError       an OPML file we refuse to read (not OPML, a DOCTYPE, too large)
 
 Only what a user can act on is wrapped; bugs propagate with their traceback. Messages are
 lower case, ``what failed: subject``; the cause is chained (``raise ... from e``) and appended
@@ -51,9 +52,13 @@ class FeedError(TrackerError):
 class FetchError(FeedError):
     """The feed could not be retrieved (network, timeout, HTTP status, size cap)."""
 
-    def __init__(self, url: str, message: str, status: int | None = None) -> None:
+    def __init__(
+        self, url: str, message: str, status: int | None = None, retry_after: str | None = None
+    ) -> None:
         super().__init__(url, message)
         self.status = status
+        # The raw Retry-After header of a 429 or 503 (seconds or an HTTP date), if any.
+        self.retry_after = retry_after
 
 
 class ParseError(FeedError):
@@ -62,6 +67,10 @@ class ParseError(FeedError):
 
 class MailError(TrackerError):
     """The digest email could not be built or delivered."""
+
+
+class OpmlError(TrackerError):
+    """An OPML file is not one we accept: not well-formed, no <body>, a DOCTYPE, too large."""
 
 
 def describe(error: BaseException) -> str:

@@ -7,25 +7,43 @@ Nothing here parses, decides schedules or touches the database::
 
 Redirects are followed here, not by httpx, so that a chain made only of 301/308 can be told
 apart from a temporary one: only a permanent move may rewrite the stored feed URL.
+
+Many feeds at once go through ``fetch_concurrently``: a global limit (the thread pool) and a
+per-host limit (a semaphore per host name, held for the whole exchange), so several feeds on
+one server never hit it harder than ``per_host`` requests at a time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
+import socket
 import stat
+import threading
 import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from http import HTTPStatus
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 from urllib.request import url2pathname
 
 import httpx
 
-from tracker.errors import FetchError
+from tracker import __version__
+from tracker.errors import FeedError, FetchError
 from tracker.models import Fetched
 
+T = TypeVar("T")
+R = TypeVar("R")
+
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+#: Names the project and where to read about it, so a server's admin knows who is asking.
+DEFAULT_USER_AGENT = f"tracker/{__version__} (+https://github.com/tracker-news/tracker)"
+DEFAULT_CONNECT_TIMEOUT = 10.0
 
 _ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
@@ -33,6 +51,8 @@ _ACCEPT = (
 )
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT = frozenset({301, 308})
+# Statuses whose Retry-After header says when to come back (RFC 9110 10.2.3).
+_RETRY_AFTER = frozenset({429, 503})
 
 
 def _accept_encoding() -> str:
@@ -42,15 +62,28 @@ def _accept_encoding() -> str:
     return "gzip, deflate, br" if has_brotli else "gzip, deflate"
 
 
-def make_client(*, user_agent: str, timeout_seconds: float) -> httpx.Client:
-    """An HTTP/1.1 client that does not follow redirects (fetch_feed follows them itself)."""
+def make_client(
+    *,
+    user_agent: str = DEFAULT_USER_AGENT,
+    timeout_seconds: float = 20.0,
+    connect_timeout_seconds: float = DEFAULT_CONNECT_TIMEOUT,
+    max_connections: int = 100,
+) -> httpx.Client:
+    """An HTTP/1.1 client that does not follow redirects (fetch_feed follows them itself).
+
+    ``connect_timeout_seconds`` bounds the TCP (and TLS) handshake; ``timeout_seconds`` each
+    read, and fetch_feed also makes it the deadline of a whole exchange.
+    """
     return httpx.Client(
         headers={
             "User-Agent": user_agent,
             "Accept": _ACCEPT,
             "Accept-Encoding": _accept_encoding(),
         },
-        timeout=httpx.Timeout(timeout_seconds),
+        timeout=httpx.Timeout(timeout_seconds, connect=connect_timeout_seconds),
+        limits=httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        ),
         follow_redirects=False,
         http1=True,
         http2=False,
@@ -84,9 +117,13 @@ def fetch_feed(
     headers = _conditional_headers(etag, last_modified)
     try:
         return _fetch_http(client, url, headers, deadline, max_bytes, max_redirects)
+    except httpx.ConnectTimeout as e:
+        raise FetchError(url, "timed out connecting") from e
     except httpx.TimeoutException as e:
         raise FetchError(url, "timed out") from e
     except httpx.ConnectError as e:
+        if _caused_by(e, socket.gaierror):
+            raise FetchError(url, "cannot resolve host") from e
         raise FetchError(url, "cannot connect") from e
     except httpx.DecodingError as e:
         raise FetchError(url, "cannot decode response body") from e
@@ -94,6 +131,18 @@ def fetch_feed(
         raise FetchError(url, "invalid url") from e
     except httpx.HTTPError as e:
         raise FetchError(url, "cannot fetch feed") from e
+
+
+def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
+    """Whether ``kind`` is anywhere in the chain of causes and contexts under ``error``."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind) or any(isinstance(a, kind) for a in current.args):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
@@ -123,9 +172,10 @@ def _fetch_http(
     current, seen, permanent = url, {url}, True
     for _ in range(max_redirects + 1):
         # Each hop gets only the time left, so the whole exchange keeps one deadline.
-        request = client.build_request(
-            "GET", current, headers=headers, timeout=httpx.Timeout(_remaining(deadline))
-        )
+        left = _remaining(deadline)
+        connect = client.timeout.connect
+        timeout = httpx.Timeout(left, connect=min(connect, left) if connect else left)
+        request = client.build_request("GET", current, headers=headers, timeout=timeout)
         response = client.send(request, stream=True)
         try:
             target = _redirect_target(url, current, response)
@@ -174,7 +224,9 @@ def _finish(
     elif 200 <= status < 300:
         body = _read_body(url, response, deadline, max_bytes)
     else:
-        raise FetchError(url, f"HTTP {status} {_reason(response)}".strip(), status=status)
+        retry = headers.get("retry-after") if status in _RETRY_AFTER else None
+        message = f"HTTP {status} {_reason(response)}".strip()
+        raise FetchError(url, message, status=status, retry_after=retry)
     return Fetched(
         url=url,
         status=status,
@@ -259,3 +311,73 @@ def _local_path(url_or_path: str) -> Path:
     if len(scheme) > 1:
         raise FetchError(url_or_path, f"unsupported url scheme {scheme!r}")
     return Path(text)
+
+
+# --- many feeds at once ---------------------------------------------------------------------
+
+
+def host_key(url: str) -> str | None:
+    """The host that a per-host limit counts ``url`` against; None for local files."""
+    if is_local(url):
+        return None
+    try:
+        return (urlsplit(url.strip()).hostname or "").lower() or None
+    except ValueError:
+        return None
+
+
+def _round_robin(items: Sequence[T], host_of: Callable[[T], str | None]) -> list[int]:
+    """Indexes of ``items`` taking one per host in turn, so that queued work is spread out.
+
+    Workers that pick tasks in this order rarely all wait on one busy host's limit.
+    """
+    queues: dict[str | None, deque[int]] = {}
+    for i, item in enumerate(items):
+        queues.setdefault(host_of(item), deque()).append(i)
+    order: list[int] = []
+    while queues:
+        for host in list(queues):
+            order.append(queues[host].popleft())
+            if not queues[host]:
+                del queues[host]
+    return order
+
+
+def fetch_concurrently(
+    items: Sequence[T],
+    get: Callable[[T], R],
+    *,
+    host_of: Callable[[T], str | None],
+    concurrency: int,
+    per_host: int,
+) -> Iterator[tuple[T, R | FeedError]]:
+    """Run ``get`` over ``items`` on ``concurrency`` threads, at most ``per_host`` per host.
+
+    Results come back in the order of ``items`` (so what the caller stores is deterministic)
+    while later items are still being fetched. A FeedError is yielded, not raised: one bad
+    feed never stops a batch. Other exceptions are bugs and propagate.
+    """
+    limits: dict[str, threading.BoundedSemaphore] = {}
+    for item in items:
+        host = host_of(item)
+        if host is not None and host not in limits:
+            limits[host] = threading.BoundedSemaphore(max(per_host, 1))
+
+    def one(item: T) -> R | FeedError:
+        host = host_of(item)
+        gate = limits[host] if host is not None else contextlib.nullcontext()
+        with gate:
+            try:
+                return get(item)
+            except FeedError as e:
+                return e
+
+    pool = ThreadPoolExecutor(max_workers=max(min(concurrency, len(items)), 1))
+    try:
+        futures: dict[int, Future[R | FeedError]] = {}
+        for i in _round_robin(items, host_of):
+            futures[i] = pool.submit(one, items[i])
+        for i, item in enumerate(items):
+            yield item, futures[i].result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

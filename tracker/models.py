@@ -57,6 +57,14 @@ class Feed:
     last_error: str | None = None
     error_count: int = 0
     error_since: datetime | None = None
+    # Fetch state added by issue 3 (migration m002_fetch_state).
+    source: str = "config"  # who added it first: config | opml | cli
+    category: str = ""  # an OPML folder path, "Tech/AI"
+    last_success: datetime | None = None
+    interval_seconds: int | None = None  # learned from the feed's publishing rate
+    ttl_minutes: int | None = None  # the feed's RSS <ttl>, kept for 304s
+    moved_from: str | None = None  # the URL before the last permanent redirect
+    moved_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +140,7 @@ class Assignment:
     entry_id: str
     story_id: str
     similarity: float  # 1.0 for the entry that started the story
+    terms: tuple[str, ...] = ()  # what it shared with the story when it joined ("why grouped")
 
 
 # --- stories, topics, digests -------------------------------------------------------------
@@ -149,6 +158,7 @@ class Member:
     summary: str = ""
     similarity: float = 1.0
     aggregator: bool = False
+    terms: tuple[str, ...] = ()  # what it shared with the story when it joined
 
 
 @dataclass(frozen=True)
@@ -163,6 +173,7 @@ class Story:
     last_seen: datetime
     members: tuple[Member, ...]
     topics: tuple[str, ...] = ()  # topic slugs
+    why: tuple[str, ...] = ()  # terms and names its members share ("why grouped")
 
     @property
     def outlets(self) -> tuple[str, ...]:
@@ -191,6 +202,32 @@ class TopicSection:
     topic: Topic
     stories: tuple[Story, ...]
     timeline: tuple[TopicDay, ...]  # oldest first, ending on the digest's day
+    # Issue 5: today's volume against the topic's own baseline (None when not computed), and
+    # the stories of the section that began before the digest's day ("developing").
+    burst: Burst | None = None
+    developing: int = 0
+
+
+@dataclass(frozen=True)
+class Burst:
+    """A topic's volume on one day against its trailing baseline (tracker.trends.burst)."""
+
+    observed: int  # entries on the day
+    expected: float  # the baseline's daily mean, after the floor for young topics
+    score: float  # (observed - expected) / sqrt(expected): a Poisson z-score
+    p_value: float  # P(X >= observed) for X ~ Poisson(expected)
+    spiking: bool
+
+
+@dataclass(frozen=True)
+class EmergingTerm:
+    """A name that suddenly appears across several outlets: a candidate topic."""
+
+    term: str
+    outlets: int  # distinct outlets using it on the day
+    entries: int  # entries using it on the day
+    baseline: float  # its mean entries a day over the trailing window
+    examples: tuple[str, ...] = ()  # a few headlines that use it
 
 
 @dataclass(frozen=True)
@@ -202,6 +239,28 @@ class FeedHealth:
     last_error: str
     error_count: int
     error_since: datetime | None
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """One feed as the feed-health page and ``tracker feeds list`` show it.
+
+    ``health`` is ok, failing, moved or gone (see tracker.schedule_policy.health).
+    """
+
+    url: str
+    title: str
+    outlet: str
+    health: str
+    category: str = ""
+    source: str = "config"
+    last_success: datetime | None = None
+    last_fetched: datetime | None = None
+    last_error: str | None = None
+    error_count: int = 0
+    error_since: datetime | None = None
+    next_fetch: datetime | None = None
+    moved_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -223,6 +282,14 @@ class Digest:
     failing_feeds: tuple[FeedHealth, ...] = ()
     previous_day: date | None = None
     next_day: date | None = None
+    # Issue 6: what changed since the day before, as one line (empty when nothing to say),
+    # and the slugs of the topics spiking that day (their sections come first).
+    since_yesterday: str = ""
+    spiking: tuple[str, ...] = ()
+    # Issue 5: candidate topics (names suddenly used by several outlets), and, for each story
+    # first seen before this day, the local day it began ("developing since"); others are new.
+    emerging: tuple[EmergingTerm, ...] = ()
+    developing_since: Mapping[str, date] = field(default_factory=dict)
 
     @property
     def stories(self) -> tuple[Story, ...]:

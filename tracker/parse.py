@@ -367,6 +367,19 @@ def _not_a_feed(raw: Any, body: bytes) -> str:
     return _damage(raw) or "no rss, atom or rdf root element"
 
 
+def feedparser_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The response headers to hand feedparser: none at all when there is no Content-Type.
+
+    Given headers without a Content-Type, feedparser falls back to RFC 3023's old default
+    and decodes the document as ISO-8859-1 (flagging it bozo), so a UTF-8 feed from a server
+    that names no type comes out garbled. RFC 7303, which replaced 3023, says to use the BOM
+    and the XML declaration then, as for a file: that is what feedparser does with no headers.
+    (Found by serving the feed-robustness encoding cases over HTTP, issue 3.)
+    """
+    lowered = {k.lower(): v for k, v in headers.items()}
+    return lowered if "content-type" in lowered else {}
+
+
 def parse_feed(fetched: Fetched, *, feed_url: str, now: datetime, outlet: str = "") -> ParsedFeed:
     """Parse a fetched document into a ParsedFeed whose entries carry ``feed_url``.
 
@@ -377,7 +390,7 @@ def parse_feed(fetched: Fetched, *, feed_url: str, now: datetime, outlet: str = 
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     body, now = fetched.body, now.astimezone(UTC)
-    headers = {k.lower(): v for k, v in fetched.headers.items()}
+    headers = feedparser_headers(fetched.headers)
     if _declares_entities(body, headers):
         raise ParseError(feed_url, "refused: feed declares XML entities")
     # A stream, not bytes: given bytes that look like a path, feedparser opens that file.

@@ -8,6 +8,7 @@ untrusted: HTML and XML templates autoescape it, and only http(s) links become h
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from tracker import __version__, resources
-from tracker.models import Digest, Member, Story, Topic, TopicDay, TopicPage
+from tracker.models import Digest, Feed, FeedState, Member, Story, Topic, TopicDay, TopicPage
 
 # Written out so that output never depends on the process's locale.
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -193,7 +194,7 @@ class Renderer:
         self.tz = ZoneInfo(tz_name)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(templates or resources.templates_dir())),
-            autoescape=jinja2.select_autoescape(["html", "xml", "atom"], default=False),
+            autoescape=jinja2.select_autoescape(["html", "xml", "atom", "opml"], default=False),
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
@@ -217,6 +218,7 @@ class Renderer:
             chart=chart,
             sparkline=sparkline,
             absolute=self.absolute,
+            feeds_page=False,  # set by site.build_site when it writes feeds.html
             version=__version__,
             tz_label=tz_name,
         )
@@ -242,12 +244,93 @@ class Renderer:
     ) -> str:
         """A topic's timeline as an inline SVG bar chart, then its stories, newest first."""
         known = {page.topic.slug: page.topic, **(topics or {})}
-        return self._render("topic.html", root=root, page=page, topics=known)
+        day = page.timeline[-1].day if page.timeline else None
+        new, developing, earlier = self._by_freshness(page.stories, day)
+        return self._render(
+            "topic.html",
+            root=root,
+            page=page,
+            topics=known,
+            day=day,
+            new=new,
+            developing=developing,
+            earlier=earlier,
+        )
+
+    def _by_freshness(
+        self, stories: Sequence[Story], day: date | None
+    ) -> tuple[list[Story], list[Story], list[Story]]:
+        """Stories first seen on ``day``, those seen before and still going that day, the rest."""
+        new: list[Story] = []
+        developing: list[Story] = []
+        earlier: list[Story] = []
+        for story in stories:
+            first, last = self._local_day(story.first_seen), self._local_day(story.last_seen)
+            if day is not None and first == day:
+                new.append(story)
+            elif day is not None and first < day <= last:
+                developing.append(story)
+            else:
+                earlier.append(story)
+        return new, developing, earlier
 
     def story_page(self, story: Story, *, root: str, topics: Mapping[str, Topic]) -> str:
         """Every entry of a story with its outlet, when it was first and last seen, its topics."""
         members = sorted(story.members, key=lambda m: (m.published, m.entry_id))
-        return self._render("story.html", root=root, story=story, members=members, topics=topics)
+        return self._render(
+            "story.html",
+            root=root,
+            story=story,
+            members=members,
+            topics=topics,
+            story_days=self._story_days(members),
+        )
+
+    def search_page(self, *, root: str) -> str:
+        """The search page: a box, and the script that reads ``search-index.js``."""
+        return self._render("search.html", root=root)
+
+    def search_script(self) -> str:
+        """The search page's script (static: it reads the index from a global)."""
+        return self._render("search.js")
+
+    def search_index(self, stories: Sequence[Story], topics: Mapping[str, Topic]) -> str:
+        """Every story, newest first, as the JavaScript file ``search-index.js``."""
+        ordered = sorted(stories, key=lambda s: (-s.first_seen.timestamp(), s.id))
+        return self.search_index_js([self.search_row(s, topics) for s in ordered])
+
+    def search_index_js(self, rows: Sequence[Mapping[str, object]]) -> str:
+        """Search rows (``search_row``) as a script that assigns them to a global.
+
+        A script file rather than JSON because ``fetch()`` of a local file fails under
+        file://, while ``<script src>`` works from a folder and from a web server alike.
+        """
+        data = json.dumps(list(rows), ensure_ascii=True, separators=(",", ":"))
+        # Feed text holds no literal "<", ">" or "&", so even inlined it could not end a
+        # <script> element; JavaScript reads the \u escapes back as the characters.
+        for char, escape in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e")):
+            data = data.replace(char, escape)
+        return "window.TRACKER_SEARCH = " + data + ";\n"
+
+    def feeds_page(self, states: Sequence[FeedState], *, root: str) -> str:
+        """The feed-health page: failing feeds first, then gone, moved, ok; by name within."""
+        order = {"failing": 0, "gone": 1, "moved": 2, "ok": 3}
+        ordered = sorted(
+            states,
+            key=lambda f: (order.get(f.health, 4), _feed_name(f).casefold(), f.url),
+        )
+        counts: dict[str, int] = {}
+        for f in ordered:
+            counts[f.health] = counts.get(f.health, 0) + 1
+        return self._render("feeds.html", root=root, states=ordered, counts=counts)
+
+    def feeds_opml(self, feeds: Sequence[Feed], *, title: str = "tracker") -> str:
+        """The followed feeds as OPML 2.0, to import into any feed reader."""
+        live = sorted(
+            (f for f in feeds if f.status not in ("gone", "removed") and safe_url(f.url)),
+            key=lambda f: ((f.outlet or f.title).casefold(), f.url),
+        )
+        return self._render("feeds.opml", feeds=live, title=title)
 
     # --- email and feeds ----------------------------------------------------------------
 
@@ -284,6 +367,28 @@ class Renderer:
 
     # --- helpers ------------------------------------------------------------------------
 
+    def search_row(self, story: Story, topics: Mapping[str, Topic]) -> dict[str, object]:
+        """One story in the search index: headline, page, first day, outlets, topics, titles."""
+        titles = {oneline(m.title) for m in story.members} - {oneline(story.headline)}
+        return {
+            "h": oneline(story.headline),
+            "u": story_path(story.id),
+            "d": self._local_day(story.first_seen).isoformat(),
+            "o": list(story.outlets),
+            "t": [topics[t].name for t in story.topics if t in topics],
+            "x": " ".join(sorted(titles)),
+        }
+
+    def _story_days(self, members: Sequence[Member]) -> list[tuple[date, int, tuple[str, ...]]]:
+        """Per local day: the articles that day and their distinct outlets, oldest first."""
+        days: dict[date, list[Member]] = {}
+        for m in members:
+            days.setdefault(self._local_day(m.published), []).append(m)
+        return [
+            (d, len(ms), tuple(dict.fromkeys(m.outlet for m in ms if m.outlet)))
+            for d, ms in sorted(days.items())
+        ]
+
     def absolute(self, path: str) -> str:
         """``path`` (from the site root) as an absolute URL, or "" when no base_url is set."""
         return f"{self.base_url}/{path}" if self.base_url else ""
@@ -301,6 +406,10 @@ class Renderer:
     def _when(self, moment: datetime) -> str:
         local = moment.astimezone(self.tz)
         return f"{format_day(local.date(), 'short')}, {self._clock(moment)}"
+
+
+def _feed_name(state: FeedState) -> str:
+    return state.outlet or state.title or state.url
 
 
 def _topics_of(digest: Digest) -> dict[str, Topic]:

@@ -6,6 +6,9 @@ Layout, every internal link relative so that the site also works from file://::
     archive.html            every day, newest first
     topics.html             every topic
     atom.xml                the digests as an Atom feed
+    feeds.opml              the followed feeds, for any feed reader
+    feeds.html              feed health: every feed's state, last success, next fetch
+    search.html             search in the browser: search.js over search-index.js (no server)
     days/YYYY-MM-DD.html    one page per digest (root "..")
     topics/<slug>.html      a topic's timeline and stories, and topics/<slug>.atom
     stories/<id>.html       a story's every entry
@@ -21,7 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from tracker.errors import TrackerError
-from tracker.models import Digest, Story, Topic, TopicPage
+from tracker.models import Digest, Feed, FeedState, Story, Topic, TopicPage
 from tracker.render import Renderer, day_path, story_path, topic_path
 
 #: Story pages are rendered and written this many at a time, so memory stays flat.
@@ -84,6 +87,8 @@ def build_site(
     topic_pages: Sequence[TopicPage],
     stories: Iterable[Story],
     topics: Sequence[Topic],
+    feeds: Sequence[Feed] = (),
+    feed_states: Sequence[FeedState] | None = None,
 ) -> SiteReport:
     """Render and write the whole site; pages whose bytes did not change are not touched.
 
@@ -92,26 +97,54 @@ def build_site(
     does every configured topic. Pages are written leaves first (stories, then topics, days,
     and the index last), so a reader following a new link finds its target.
     """
+    # feeds.html (issue 3) is written when the caller knows the feeds' states; pages link to
+    # it only then, so a site built without it has no broken link.
+    renderer.env.globals["feeds_page"] = feed_states is not None
     days = _linked(digests)
     pages_by_slug = _topic_pages(topic_pages, topics)
     known = {slug: page.topic for slug, page in pages_by_slug.items()}
     linked = [s for d in days for s in d.stories] + [s for p in topic_pages for s in p.stories]
 
-    report = _write_stories(out_dir, renderer, _unique_stories(stories, linked), known)
+    index: list[tuple[float, str, dict[str, object]]] = []
+    unique = _unique_stories(stories, linked)
+    report = _write_stories(out_dir, renderer, unique, known, index)
     report += write_pages(out_dir, _topic_files(renderer, pages_by_slug, known))
     report += write_pages(out_dir, dict(_day_files(renderer, days)))
+    report += write_pages(out_dir, _search_files(renderer, index))
+    report += write_pages(out_dir, {"feeds.opml": renderer.feeds_opml(feeds)})
+    if feed_states is not None:
+        report += write_pages(out_dir, {"feeds.html": renderer.feeds_page(feed_states, root=".")})
     report += write_pages(out_dir, _front(renderer, days))
     return report
 
 
 def _write_stories(
-    out_dir: Path, renderer: Renderer, stories: Iterable[Story], topics: Mapping[str, Topic]
+    out_dir: Path,
+    renderer: Renderer,
+    stories: Iterable[Story],
+    topics: Mapping[str, Topic],
+    index: list[tuple[float, str, dict[str, object]]],
 ) -> SiteReport:
+    """Story pages, batch by batch; each story's search row is appended to ``index``."""
     report = SiteReport((), ())
     for batch in _batches(stories, STORY_BATCH):
         pages = {story_path(s.id): renderer.story_page(s, root="..", topics=topics) for s in batch}
         report += write_pages(out_dir, pages)
+        index.extend(
+            (-s.first_seen.timestamp(), s.id, renderer.search_row(s, topics)) for s in batch
+        )
     return report
+
+
+def _search_files(
+    renderer: Renderer, index: list[tuple[float, str, dict[str, object]]]
+) -> dict[str, str]:
+    rows = [row for _, _, row in sorted(index, key=lambda item: item[:2])]
+    return {
+        "search-index.js": renderer.search_index_js(rows),
+        "search.js": renderer.search_script(),
+        "search.html": renderer.search_page(root="."),
+    }
 
 
 def _topic_files(

@@ -14,6 +14,7 @@ Times are stored as ISO 8601 text in UTC with second precision, so they sort as 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -93,6 +94,39 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX topic_stories_story ON topic_stories(story_id)")
 
 
+@migrations()
+def m003_story_explanations(db: sqlite_utils.Database) -> None:
+    # Issue 4, "why grouped": the terms a story's members share, and what each entry shared
+    # with its story when it joined. JSON lists of strings.
+    db.execute("ALTER TABLE stories ADD COLUMN shared_terms TEXT NOT NULL DEFAULT '[]'")
+    db.execute("ALTER TABLE story_entries ADD COLUMN joined_terms TEXT NOT NULL DEFAULT '[]'")
+
+
+@migrations()
+def m002_fetch_state(db: sqlite_utils.Database) -> None:
+    """Issue 3: learned interval, ttl, last success, moves (and the URLs a feed moved from)."""
+    for column in (
+        "category TEXT NOT NULL DEFAULT ''",
+        "last_success TEXT",
+        "interval_seconds INTEGER",
+        "ttl_minutes INTEGER",
+        "moved_from TEXT",
+        "moved_at TEXT",
+    ):
+        db.execute(f"ALTER TABLE feeds ADD COLUMN {column}")
+    # Every URL a feed was known by before a permanent redirect, so that config.yaml or an
+    # OPML file still naming the old URL finds the feed instead of adding it again.
+    db.execute(
+        """
+        CREATE TABLE feed_aliases (
+            url TEXT PRIMARY KEY,
+            feed_url TEXT NOT NULL REFERENCES feeds(url) ON UPDATE CASCADE,
+            moved_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX feed_aliases_feed ON feed_aliases(feed_url)")
+
+
 def ts(value: datetime) -> str:
     """A datetime as stored: UTC, second precision, ISO 8601."""
     if value.tzinfo is None:
@@ -148,27 +182,110 @@ class Store:
     # --- feeds ----------------------------------------------------------------------------
 
     def upsert_feed(
-        self, url: str, *, outlet: str, title: str, aggregator: bool, source: str, now: datetime
+        self,
+        url: str,
+        *,
+        outlet: str,
+        title: str,
+        aggregator: bool,
+        source: str,
+        now: datetime,
+        category: str = "",
     ) -> bool:
-        """Add a feed, or refresh its configured names; True when it was new."""
+        """Add a feed, or refresh its configured names; True when it was new.
+
+        A URL that a permanent redirect moved refreshes the feed it moved to. A ``config``
+        source takes the feed over (config.yaml wins, see README "Where feeds come from").
+        """
+        url = self.resolve(url)
         existing = self.get_feed(url)
         if existing is None:
             self.db.execute(
-                "INSERT INTO feeds (url, outlet, title, aggregator, source, added_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [url, outlet, title, int(aggregator), source, ts(now)],
+                "INSERT INTO feeds (url, outlet, title, aggregator, source, added_at, category)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [url, outlet, title, int(aggregator), source, ts(now), category],
             )
             return True
         self.db.execute(
-            "UPDATE feeds SET outlet = ?, title = CASE WHEN ? != '' THEN ? ELSE title END,"
-            " aggregator = ?, status = CASE WHEN status = 'removed' THEN 'active' ELSE status END"
-            " WHERE url = ?",
-            [outlet or existing.outlet, title, title, int(aggregator), url],
+            "UPDATE feeds SET outlet = :outlet,"
+            " title = CASE WHEN :title != '' THEN :title ELSE title END, aggregator = :agg,"
+            " status = CASE WHEN status = 'removed' THEN 'active' ELSE status END,"
+            " category = CASE WHEN :category != '' THEN :category ELSE category END,"
+            " source = CASE WHEN :source = 'config' THEN 'config' ELSE source END"
+            " WHERE url = :url",
+            {
+                "outlet": outlet or existing.outlet,
+                "title": title,
+                "agg": int(aggregator),
+                "category": category,
+                "source": source,
+                "url": url,
+            },
         )
         return False
 
+    def add_feed(
+        self, url: str, *, title: str, outlet: str, category: str, source: str, now: datetime
+    ) -> str:
+        """Add a feed from OPML or the command line without touching a known one.
+
+        Returns "added", "reactivated" (it was removed or gone) or "known". A known feed's
+        names and category are left as they are: the first to add a feed owns it, and
+        config.yaml owns its feeds whatever came first.
+        """
+        url = self.resolve(url)
+        existing = self.get_feed(url)
+        if existing is None:
+            self.db.execute(
+                "INSERT INTO feeds (url, outlet, title, source, added_at, category)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [url, outlet, title, source, ts(now), category],
+            )
+            return "added"
+        if existing.status in ("removed", "gone"):
+            self.db.execute(
+                "UPDATE feeds SET status = 'active', next_fetch = NULL, error_count = 0,"
+                " error_since = NULL, last_error = NULL WHERE url = ?",
+                [url],
+            )
+            return "reactivated"
+        return "known"
+
+    def resolve(self, url: str) -> str:
+        """The URL a feed is stored under now, following permanent moves."""
+        for _ in range(100):  # alias rows cannot form a cycle, but never loop forever
+            row = self.db.execute(
+                "SELECT feed_url FROM feed_aliases WHERE url = ?", [url]
+            ).fetchone()
+            if row is None or row[0] == url:
+                return url
+            url = row[0]
+        return url
+
+    def retire_config_feeds(self, listed: Iterable[str]) -> list[str]:
+        """Mark removed the feeds config.yaml owned but no longer lists; return their URLs."""
+        keep = {self.resolve(u) for u in listed}
+        rows = self.db.execute(
+            "SELECT url FROM feeds WHERE source = 'config' AND status != 'removed' ORDER BY url"
+        ).fetchall()
+        gone = [r[0] for r in rows if r[0] not in keep]
+        for url in gone:
+            self.db.execute("UPDATE feeds SET status = 'removed' WHERE url = ?", [url])
+        return gone
+
+    def published_of(self, ids: Sequence[str]) -> list[datetime]:
+        """When the stored entries with these ids were published (as first stored)."""
+        out: list[datetime] = []
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            cursor = self.db.execute(f"SELECT published FROM entries WHERE id IN ({marks})", chunk)
+            out.extend(_req_dt(row[0]) for row in cursor)
+        return out
+
     def remove_feed(self, url: str) -> bool:
         """Forget a feed and its fetch state; its entries stay (stories keep their members)."""
+        url = self.resolve(url)
         with self.transaction():
             if self.get_feed(url) is None:
                 return False
@@ -203,14 +320,23 @@ class Store:
         title: str = "",
         site_url: str = "",
         warning: str | None = None,
+        interval_seconds: int | None = None,
+        parsed: bool = False,
+        ttl_minutes: int | None = None,
     ) -> None:
-        """A successful fetch: store validators, clear (or note) the error."""
+        """A successful fetch: store validators, clear (or note) the error.
+
+        ``interval_seconds`` None keeps the learned interval; ``ttl_minutes`` is stored only
+        when the body was ``parsed`` (a 304 says nothing about the ttl).
+        """
         self.db.execute(
             """UPDATE feeds SET etag = ?, last_modified = ?, body_hash = COALESCE(?, body_hash),
-               last_fetched = ?, next_fetch = ?,
+               last_fetched = ?, next_fetch = ?, last_success = ?,
                title = CASE WHEN title = '' THEN ? ELSE title END,
                site_url = CASE WHEN ? != '' THEN ? ELSE site_url END,
-               last_error = ?, error_count = 0, error_since = NULL
+               last_error = ?, error_count = 0, error_since = NULL,
+               interval_seconds = COALESCE(?, interval_seconds),
+               ttl_minutes = CASE WHEN ? THEN ? ELSE ttl_minutes END
                WHERE url = ?""",
             [
                 etag,
@@ -218,10 +344,14 @@ class Store:
                 body_hash,
                 ts(now),
                 ts(next_fetch),
+                ts(now),
                 title,
                 site_url,
                 site_url,
                 warning,
+                interval_seconds,
+                int(parsed),
+                ttl_minutes,
                 url,
             ],
         )
@@ -238,11 +368,36 @@ class Store:
             [message, ts(now), ts(now), ts(next_fetch), int(gone), url],
         )
 
-    def move_feed(self, old: str, new: str) -> None:
-        """A permanent redirect: the feed (and its entries) now live at ``new``."""
-        if old == new or self.get_feed(new) is not None:
-            return
-        self.db.execute("UPDATE feeds SET url = ? WHERE url = ?", [new, old])
+    def move_feed(self, old: str, new: str, now: datetime | None = None) -> str:
+        """A permanent redirect: the feed (and its entries) now live at ``new``.
+
+        Returns "moved", or "merged" when ``new`` is already a feed: the old row is then kept
+        for its entries, marked moved and no longer fetched. Either way ``old`` becomes an
+        alias of ``new``.
+        """
+        if old == new:
+            return "moved"
+        when = ts(now) if now is not None else ts(datetime.now(UTC))
+        self.db.execute("DELETE FROM feed_aliases WHERE url = ?", [new])
+        if self.get_feed(new) is not None:
+            self.db.execute(
+                "UPDATE feeds SET status = 'moved', moved_at = ?, next_fetch = NULL WHERE url = ?",
+                [when, old],
+            )
+            self.db.execute("UPDATE feed_aliases SET feed_url = ? WHERE feed_url = ?", [new, old])
+            outcome = "merged"
+        else:
+            # Entries and aliases follow through ON UPDATE CASCADE.
+            self.db.execute(
+                "UPDATE feeds SET url = ?, moved_from = ?, moved_at = ? WHERE url = ?",
+                [new, old, when, old],
+            )
+            outcome = "moved"
+        self.db.execute(
+            "INSERT OR REPLACE INTO feed_aliases (url, feed_url, moved_at) VALUES (?, ?, ?)",
+            [old, new, when],
+        )
+        return outcome
 
     # --- entries --------------------------------------------------------------------------
 
@@ -311,7 +466,12 @@ class Store:
     def save_assignments(self, assignments: Sequence[Assignment]) -> None:
         self.db.table("story_entries").insert_all(
             (
-                {"entry_id": a.entry_id, "story_id": a.story_id, "similarity": a.similarity}
+                {
+                    "entry_id": a.entry_id,
+                    "story_id": a.story_id,
+                    "similarity": a.similarity,
+                    "joined_terms": json.dumps(list(a.terms)),
+                }
                 for a in assignments
             ),
             pk="entry_id",
@@ -330,6 +490,7 @@ class Store:
                 "last_seen": ts(story.last_seen),
                 "n_entries": len(story.members),
                 "n_outlets": len(story.outlets),
+                "shared_terms": json.dumps(list(story.why)),
             },
             pk="id",
         )
@@ -342,7 +503,8 @@ class Store:
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self._rows(
-                f"""SELECT se.story_id, se.similarity, e.id, e.title, e.link, e.outlet,
+                f"""SELECT se.story_id, se.similarity, se.joined_terms,
+                       e.id, e.title, e.link, e.outlet,
                        e.published, e.summary, COALESCE(f.aggregator, 0) AS aggregator
                     FROM story_entries se JOIN entries e ON e.id = se.entry_id
                     LEFT JOIN feeds f ON f.url = e.feed_url
@@ -360,6 +522,7 @@ class Store:
                         summary=r["summary"],
                         similarity=r["similarity"],
                         aggregator=bool(r["aggregator"]),
+                        terms=tuple(json.loads(r["joined_terms"] or "[]")),
                     )
                 )
         return out
@@ -398,6 +561,7 @@ class Store:
                 last_seen=_req_dt(rows[i]["last_seen"]),
                 members=tuple(members.get(i, ())),
                 topics=tuple(topics.get(i, ())),
+                why=tuple(json.loads(rows[i].get("shared_terms") or "[]")),
             )
             for i in ids
             if i in rows
@@ -464,6 +628,13 @@ def _feed(r: dict[str, Any]) -> Feed:
         last_error=r["last_error"],
         error_count=r["error_count"],
         error_since=_dt(r["error_since"]),
+        source=r["source"],
+        category=r.get("category") or "",
+        last_success=_dt(r.get("last_success")),
+        interval_seconds=r.get("interval_seconds"),
+        ttl_minutes=r.get("ttl_minutes"),
+        moved_from=r.get("moved_from"),
+        moved_at=_dt(r.get("moved_at")),
     )
 
 

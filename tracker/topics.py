@@ -7,9 +7,11 @@ words of a phrase may be separated by spaces or hyphens. A text containing any `
 term does not match.
 
 A story belongs to a topic when its headline matches, or when its members, taken together,
-are about the topic: a member whose title matches counts 1, one whose summary alone matches
-counts 1/2, and the story needs half its members' weight. So one passing mention in one
-member of a big story is not enough.
+are about the topic: a member whose title matches counts 1, one whose summary alone names the
+topic at least twice (a phrase counts twice) counts 1/2 (a single name in a summary is
+context, not subject), and
+the story needs half its members' weight. So one passing mention in one member of a big
+story is not enough, and neither is one in a lone entry's summary.
 """
 
 from __future__ import annotations
@@ -56,13 +58,30 @@ class Matcher:
         ]
 
 
+#: How often a summary must name the topic when the title does not: one mention of a name in
+#: passing ("... challenging Nvidia and Intel") is how summaries set context, not what they
+#: are about. A phrase ("chip export control") is a statement, not a name-drop: it counts twice.
+SUMMARY_MENTIONS = 2
+
+
+def mentions(matcher: Matcher, text: str) -> int:
+    """Weighted count of the topic's terms in ``text``: phrases 2, single words 1; 0 if vetoed."""
+    if not matcher.terms(text):
+        return 0
+    return sum(
+        len(term_pattern(t).findall(text)) * (2 if len(t.split()) > 1 else 1)
+        for t in (*matcher.topic.keywords, *matcher.topic.aliases)
+    )
+
+
 def member_weight(matcher: Matcher, member: Member) -> tuple[float, list[str]]:
-    """1 when the member's title names the topic, 1/2 when only its summary does."""
+    """1 when the member's title names the topic, 1/2 when its summary names it repeatedly."""
     in_title = matcher.terms(member.title)
     if in_title:
         return 1.0, in_title
-    in_summary = matcher.terms(member.summary)
-    return (0.5, in_summary) if in_summary else (0.0, [])
+    if mentions(matcher, member.summary) >= SUMMARY_MENTIONS:
+        return 0.5, matcher.terms(member.summary)
+    return 0.0, []
 
 
 def story_terms(topic: Topic, story: Story) -> list[str]:
