@@ -15,6 +15,7 @@ the doing. Time comes from one seam, ``App.now()``, so the demo and tests can se
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -49,9 +50,12 @@ from tracker.models import (
 from tracker.store import Store
 
 if TYPE_CHECKING:
+    import threading
+
     import httpx
 
     from tracker.discover import Candidate
+    from tracker.lock import DatabaseLock
     from tracker.render import Renderer
     from tracker.site import SiteReport
 
@@ -63,6 +67,9 @@ BACKOFF_START = timedelta(minutes=15)
 BACKOFF_CAP = timedelta(days=1)
 #: The digest names a feed once it has been failing for this long.
 FAILING_NOTICE = timedelta(days=1)
+
+
+log = logging.getLogger("tracker.app")
 
 
 def utc_now() -> datetime:
@@ -123,6 +130,7 @@ class RunReport:
     day: date
     pages_written: int
     email: str | None
+    pruned: int = 0  # entries whose bodies retention deleted this run (issue 7)
 
 
 def backoff(error_count: int) -> timedelta:
@@ -160,6 +168,16 @@ class App:
                 base_url=self.config.site.base_url, tz_name=self.config.timezone
             )
         return self._renderer
+
+    def lock(self, *, wait: float = 0, cancel: threading.Event | None = None) -> DatabaseLock:
+        """The database's run lock: ``tracker run``, ``fetch`` and the daemon's jobs hold it.
+
+        ``with app.lock():`` raises BusyError at once when another run holds it (``wait``
+        seconds later with ``wait``); see tracker.lock.
+        """
+        from tracker.lock import DatabaseLock
+
+        return DatabaseLock(self.config.database, wait=wait, cancel=cancel)
 
     def close(self) -> None:
         if self._store is not None:
@@ -228,8 +246,10 @@ class App:
         for feed, result in self._retrieve(todo):
             if isinstance(result, FeedError):
                 self._record_failure(feed, result, report)
+                log.debug("failed: %s", describe(result))
             else:
-                self.ingest(feed, result, report)
+                new = self.ingest(feed, result, report)
+                log.debug("fetched %s: %d new entries", feed.url, new)
             if progress is not None:
                 progress(feed)
         return report
@@ -328,7 +348,11 @@ class App:
             return 0
         try:
             parsed = parsing.parse_feed(
-                fetched, feed_url=feed.url, now=now, outlet=feed.outlet or feed.title
+                fetched,
+                feed_url=feed.url,
+                now=now,
+                outlet=feed.outlet or feed.title,
+                known=store.known_ids,  # entries already stored are not cleaned again
             )
         except FeedError as e:
             self._record_failure(feed, e, report)
@@ -339,7 +363,7 @@ class App:
             new = store.add_entries(entries, now)
             # The feed's own entries, dated as first stored: how often it really publishes.
             interval = schedule_policy.publishing_interval(
-                store.published_of([e.id for e in entries]), now, policy
+                store.published_of([e.id for e in entries] + list(parsed.known_ids)), now, policy
             )
             next_fetch = schedule_policy.next_after_success(
                 feed.url,
@@ -736,11 +760,24 @@ class App:
 
     # --- the cron job ---------------------------------------------------------------------
 
+    def prune(self) -> int:
+        """Retention (config ``retention_days``): delete old entries' bodies; see Store."""
+        days = self.config.retention_days
+        if days is None:
+            return 0
+        now = self.now()
+        with self.store.transaction():
+            pruned = self.store.prune_bodies(now - timedelta(days=days), now)
+        if pruned:
+            log.info("retention: deleted the bodies of %d entries older than %d days", pruned, days)
+        return pruned
+
     def run(self) -> RunReport:
         """Fetch, cluster, topics, site, and the email when configured: one cron run."""
         report = self.fetch()
         clustered = self.cluster()
         self.update_topics()
+        pruned = self.prune()
         site = self.build_site()
         day = self.today()
         email_note = None
@@ -756,7 +793,7 @@ class App:
             if cfg.enabled:
                 self.send_email(message)
                 email_note = f"sent to {', '.join(cfg.recipients)}"
-        return RunReport(report, clustered, day, len(site.written), email_note)
+        return RunReport(report, clustered, day, len(site.written), email_note, pruned)
 
 
 def _html_text(fetched: Fetched) -> str:

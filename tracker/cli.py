@@ -1,6 +1,7 @@
 """The command line: parse arguments, load the config, call the app, map errors to exit codes.
 
-Exit status: 0 success; 1 an error the user can act on (``Error: …`` on stderr); 2 bad usage.
+Exit status: 0 success; 1 an error the user can act on (``Error: …`` on stderr); 2 bad usage;
+3 another run holds the database lock (``--wait`` waits instead); 4 every feed failed.
 Heavy modules are imported inside the commands, so ``tracker --help`` answers at once.
 """
 
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from tracker import __version__
-from tracker.errors import TrackerError, describe
+from tracker.errors import BusyError, TrackerError, describe
 
 if TYPE_CHECKING:
     from tracker.app import App, FetchReport
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from tracker.models import FeedState, Story
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: Exit statuses (README "Exit status"; `tracker --help`).
+EXIT_ERROR, EXIT_USAGE, EXIT_BUSY, EXIT_ALL_FAILED = 1, 2, 3, 4
 
 
 def _json_default(value: object) -> object:
@@ -48,9 +52,17 @@ def print_json(data: object) -> None:
 class Context:
     """What the group options leave for the commands."""
 
-    def __init__(self, config_path: str | None) -> None:
+    def __init__(self, config_path: str | None, *, wait: bool = False, verbosity: int = 0) -> None:
         self.config_path = config_path or os.environ.get("TRACKER_CONFIG") or "config.yaml"
         self._config: Config | None = None
+        self.wait = wait  # --wait: wait for the database lock instead of exiting with 3
+        self.verbosity = verbosity  # -1 --quiet, 0 default, 1 --verbose
+
+    @property
+    def lock_wait(self) -> float:
+        import math
+
+        return math.inf if self.wait else 0
 
     @property
     def config(self) -> Config:
@@ -77,9 +89,12 @@ class TrackerGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BusyError as e:
+            click.echo(f"Error: {describe(e)}", err=True)
+            ctx.exit(EXIT_BUSY)
         except TrackerError as e:
             click.echo(f"Error: {describe(e)}", err=True)
-            ctx.exit(1)
+            ctx.exit(EXIT_ERROR)
 
 
 def parse_day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
@@ -109,17 +124,41 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON."
     type=click.Path(dir_okay=False),
     help="The config file (default: $TRACKER_CONFIG, else ./config.yaml).",
 )
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="When another run holds the database lock, wait for it (default: exit 3 at once).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log every event (one line per feed).")
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @click.version_option(__version__, prog_name="tracker")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None) -> None:
+def cli(
+    ctx: click.Context, config_path: str | None, wait: bool, verbose: bool, quiet: bool
+) -> None:
     """tracker: tech-news feeds in, stories, topics and a daily digest out.
+
+    Under cron (no terminal) a run that went well prints nothing; a failing feed or an
+    error is printed, so cron mails it.
+
+    \b
+    Exit status:
+      0  success            1  error (Error: … on stderr)    2  bad usage
+      3  another run holds the database lock (use --wait to wait for it)
+      4  every feed failed (run and fetch)
 
     \b
     Example:
       tracker demo --out site     # the bundled January 2025 corpus, offline
       tracker --config config.yaml run
     """
-    ctx.obj = Context(config_path)
+    if verbose and quiet:
+        raise click.UsageError("--verbose and --quiet exclude each other")
+    from tracker import logs
+
+    verbosity = logs.VERBOSE if verbose else logs.QUIET if quiet else logs.NORMAL
+    logs.setup(verbosity, daemon=ctx.invoked_subcommand == "schedule")
+    ctx.obj = Context(config_path, wait=wait, verbosity=verbosity)
 
 
 @cli.command()
@@ -161,15 +200,17 @@ def run(obj: Context) -> None:
     Example (crontab, every hour):
       0 * * * *  cd /srv/tracker && tracker run >> tracker.log 2>&1
     """
-    with obj.app() as app:
+    with obj.app() as app, app.lock(wait=obj.lock_wait):
         r = app.run()
-    click.echo(
-        f"fetched {r.fetch.fetched}, not modified {r.fetch.not_modified}, "
-        f"failed {len(r.fetch.failed)}, "
-        f"{r.fetch.new_entries} new entries, {r.clustered} clustered; digest {r.day}; "
-        f"{r.pages_written} pages written" + (f"; email {r.email}" if r.email else "")
-    )
-    _fetch_warnings(r.fetch)
+    if _tell(obj, r.fetch):
+        click.echo(
+            f"fetched {r.fetch.fetched}, not modified {r.fetch.not_modified}, "
+            f"failed {len(r.fetch.failed)}, "
+            f"{r.fetch.new_entries} new entries, {r.clustered} clustered; digest {r.day}; "
+            f"{r.pages_written} pages written" + (f"; email {r.email}" if r.email else "")
+        )
+    _fetch_warnings(r.fetch, obj)
+    _exit_if_all_failed(r.fetch)
 
 
 @cli.command()
@@ -181,11 +222,8 @@ def schedule(obj: Context) -> None:
     Example:
       tracker --config /etc/tracker/config.yaml schedule
     """
-    import logging
-
     from tracker.schedule import serve
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     serve(obj.config)
 
 
@@ -200,7 +238,7 @@ def fetch(obj: Context, all_feeds: bool, as_json: bool) -> None:
     Example:
       tracker fetch --all
     """
-    with obj.app() as app:
+    with obj.app() as app, app.lock(wait=obj.lock_wait):
         todo = app.feeds_to_fetch(all_feeds=all_feeds)
         # A progress bar only for a person at a terminal; under cron, the summary alone.
         if not as_json and len(todo) > 1 and _interactive():
@@ -212,13 +250,16 @@ def fetch(obj: Context, all_feeds: bool, as_json: bool) -> None:
         app.update_topics()
     if as_json:
         print_json({**asdict(report), "clustered": clustered})
+        _exit_if_all_failed(report, say=False)
         return
-    click.echo(
-        f"fetched {report.fetched}, not modified {report.not_modified}, "
-        f"failed {len(report.failed)}; "
-        f"{report.new_entries} new entries, {clustered} placed in stories"
-    )
-    _fetch_warnings(report)
+    if _tell(obj, report):
+        click.echo(
+            f"fetched {report.fetched}, not modified {report.not_modified}, "
+            f"failed {len(report.failed)}; "
+            f"{report.new_entries} new entries, {clustered} placed in stories"
+        )
+    _fetch_warnings(report, obj)
+    _exit_if_all_failed(report)
 
 
 def _interactive() -> bool:
@@ -226,8 +267,34 @@ def _interactive() -> bool:
     return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
 
 
-def _fetch_warnings(report: FetchReport) -> None:
+def _needs_a_look(report: FetchReport) -> bool:
+    return bool(report.failed or report.moved or report.gone)
+
+
+def _tell(obj: Context, report: FetchReport) -> bool:
+    """Whether to print a run's summary line: silence under cron when all went well."""
+    from tracker.logs import NORMAL, VERBOSE
+
+    if obj.verbosity >= VERBOSE:
+        return True
+    return obj.verbosity == NORMAL and (_interactive() or _needs_a_look(report))
+
+
+def _exit_if_all_failed(report: FetchReport, *, say: bool = True) -> None:
+    """Exit 4 when feeds were tried and none could be read: cron should mail that."""
+    if report.failed and not report.fetched and not report.not_modified:
+        if say:
+            click.echo(
+                f"Error: every feed failed ({len(report.failed)}); see tracker feeds list",
+                err=True,
+            )
+        click.get_current_context().exit(EXIT_ALL_FAILED)
+
+
+def _fetch_warnings(report: FetchReport, obj: Context | None = None) -> None:
     """One line per feed that needs a look: failed, moved for good, or retired by 410."""
+    if obj is not None and obj.verbosity < 0:  # --quiet
+        return
     for _url, message in report.failed:  # the message names the feed
         click.echo(f"  failed: {message}", err=True)
     for old, new in report.moved:

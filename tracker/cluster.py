@@ -23,6 +23,7 @@ latest member.
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import re
@@ -124,6 +125,7 @@ def plain_text(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+@functools.cache
 def _stop_words() -> frozenset[str]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
@@ -137,6 +139,18 @@ _LETTER = re.compile(r"[^\W\d_]")
 
 def _stem(word: str) -> str:
     """A light suffix strip so that seizes/seized/seizing and rules/rule meet."""
+    stemmed = _STEMS.get(word)
+    if stemmed is None:
+        stemmed = _stem_word(word)
+        if len(_STEMS) < 500_000:  # bounded: a long-running daemon meets new words forever
+            _STEMS[word] = stemmed
+    return stemmed
+
+
+_STEMS: dict[str, str] = {}  # a memo: a word's stem never changes
+
+
+def _stem_word(word: str) -> str:
     if len(word) <= 4 or not word.isalpha():
         return word
     for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
@@ -153,6 +167,20 @@ def word_tokens(text: str, stop: frozenset[str], stem: bool = True) -> list[str]
 
 def _entity_word(word: str, stop: frozenset[str]) -> str | None:
     """The entity form of one word, or None when it names nothing."""
+    if stop is not _stop_words():
+        return _entity_form(word, stop)
+    if word in _ENTITIES:
+        return _ENTITIES[word]
+    entity = _entity_form(word, stop)
+    if len(_ENTITIES) < 500_000:  # a memo, bounded for a long-running daemon
+        _ENTITIES[word] = entity
+    return entity
+
+
+_ENTITIES: dict[str, str | None] = {}
+
+
+def _entity_form(word: str, stop: frozenset[str]) -> str | None:
     if _DIGIT.search(word):
         # Model names (R1, S25), amounts ($500, 16%) and long numbers (5090); plain short
         # numbers ("10 ways") say nothing about which story this is.
@@ -171,13 +199,16 @@ def entity_tokens(text: str, stop: frozenset[str] | None = None) -> list[str]:
     words = _WORD.findall(plain_text(text).replace("\u2019", "'"))
     out: list[str] = []
     previous: str | None = None
+    last = len(words) - 1
+    memo = _ENTITIES if stop is _stop_words() else {}
     for i, word in enumerate(words):
-        unit = _UNITS.get(words[i + 1].casefold()) if i + 1 < len(words) else None
-        if word[0] in "$£€" and unit:
-            word = word + unit  # "$500 billion" -> "$500b", like "$500B"
-        elif word[0] in "$£€" and word[-1].isalpha():
-            word = word[:-2] + _UNITS.get(word[-2:].casefold(), word[-2:])  # "$500bn"
-        entity = _entity_word(word, stop)
+        if word[0] in "$£€":
+            unit = _UNITS.get(words[i + 1].casefold()) if i < last else None
+            if unit:
+                word = word + unit  # "$500 billion" -> "$500b", like "$500B"
+            elif word[-1].isalpha():
+                word = word[:-2] + _UNITS.get(word[-2:].casefold(), word[-2:])  # "$500bn"
+        entity = memo[word] if word in memo else _entity_word(word, stop)
         if entity is not None:
             out.append(entity)
             if previous is not None:
@@ -213,18 +244,20 @@ def _trailing_idf(tf: sp.csr_matrix, days: NDArray[np.float64], span: float) -> 
 
     if tf.shape[1] == 0:
         return tf
-    df = np.zeros(tf.shape[1])
     out = tf.copy()
-    indptr, indices, data = out.indptr, out.indices, out.data
-    oldest = 0
-    for j in range(tf.shape[0]):
-        a, b = indptr[j], indptr[j + 1]
-        df[indices[a:b]] += 1
-        while days[oldest] < days[j] - span:
-            df[indices[indptr[oldest] : indptr[oldest + 1]]] -= 1
-            oldest += 1
-        n = j - oldest + 1
-        data[a:b] *= np.log((1.0 + n) / (1.0 + df[indices[a:b]])) + 1.0
+    n_rows = tf.shape[0]
+    # Doc j's window starts at the first doc published at most ``span`` days before it.
+    oldest = np.searchsorted(days, days - span, side="left")
+    row = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(out.indptr))
+    # df of (row j, term t) = the rows in oldest[j]..j having t: count them among all
+    # (term, row) keys sorted, in two binary searches per cell, without a loop over rows.
+    col = out.indices.astype(np.int64)
+    keys = np.sort(col * n_rows + row)
+    df = np.searchsorted(keys, col * n_rows + row, side="right") - np.searchsorted(
+        keys, col * n_rows + oldest[row], side="left"
+    )
+    n = (row - oldest[row] + 1).astype(float)
+    out.data *= np.log((1.0 + n) / (1.0 + df.astype(float))) + 1.0
     return sp.csr_matrix(normalize(out))
 
 
@@ -258,13 +291,11 @@ def _views(
     days = np.array([d.published.timestamp() / _SECONDS_PER_DAY for d in everything])
     docs = everything
 
-    stop = _stop_words()
+    def words(text: str) -> tuple[str, ...]:
+        return _cached_words(text, params.stem)
 
-    def words(text: str) -> list[str]:
-        return word_tokens(text, stop, params.stem)
-
-    def entities(text: str) -> list[str]:
-        return entity_tokens(text, stop)
+    def entities(text: str) -> tuple[str, ...]:
+        return _cached_entities(text)
 
     raw: dict[str, object] = {"use_idf": False, "norm": None}
 
@@ -293,6 +324,29 @@ def _views(
         names = _names(vectorizer, tf)
         out.append((_trailing_idf(tf, days, params.idf_days)[rows], names))
     return out
+
+
+# Hourly runs re-read the window and the IDF background; remembering the tokens of the
+# texts seen lately (about a week of a busy day's entries) spares re-tokenising them.
+_TOKEN_MEMO = 100_000
+
+
+@functools.lru_cache(maxsize=_TOKEN_MEMO)
+def _cached_words(text: str, stem: bool) -> tuple[str, ...]:
+    return tuple(word_tokens(text, _stop_words(), stem))
+
+
+@functools.lru_cache(maxsize=_TOKEN_MEMO)
+def _cached_entities(text: str) -> tuple[str, ...]:
+    return tuple(entity_tokens(text, _stop_words()))
+
+
+def clear_memos() -> None:
+    """Forget remembered tokens, stems and entity forms (benchmarks start cold with it)."""
+    _cached_words.cache_clear()
+    _cached_entities.cache_clear()
+    _STEMS.clear()
+    _ENTITIES.clear()
 
 
 def _surface_forms(titles: list[str], stem: bool) -> dict[str, str]:
@@ -355,7 +409,8 @@ class _Pass:
         self.story_of = np.full(n, -1, dtype=np.int64)
         self.last = np.full(n, -math.inf)
         self.first = np.full(n, math.inf)
-        self.service = np.array([is_service(plain_text(d.title)) for d in docs])
+        titles = [plain_text(d.title) for d in docs]
+        self.service = np.array([is_service(t) for t in titles])
         self.story_service = np.zeros(n, dtype=bool)
         self.sq = np.zeros((len(self.views), n))  # |sum|^2 per view and story
         # Outlets as codes; a story's code is its members' common outlet, or -1 once mixed.
@@ -366,13 +421,19 @@ class _Pass:
         self.names: list[str] = []
         # Per story, the title and entity columns its members have: "why grouped".
         self.vocab: list[tuple[set[int], set[int], set[int]]] = []
-        self.surface = _surface_forms([plain_text(d.title) for d in docs], params.stem)
+        self.surface = _surface_forms(titles, params.stem)
         self.index: dict[str, int] = {}
         # The centroid sums of the stories live at the last snapshot, rows in ``live`` order,
         # covering the docs before ``synced``.
         self.live = np.zeros(0, dtype=np.int64)
         self.sums = [sp.csr_matrix((0, v.shape[1])) for v in self.views]
         self.synced = 0
+
+    def row(self, v: int, j: int) -> tuple[list[int], list[float]]:
+        """Doc ``j``'s columns and weights in view ``v`` (no scipy row slicing: per doc, fast)."""
+        m = self.views[v]
+        a, b = m.indptr[j], m.indptr[j + 1]
+        return m.indices[a:b].tolist(), m.data[a:b].tolist()
 
     def new_story(self, name: str, j: int) -> int:
         story = len(self.names)
@@ -433,21 +494,23 @@ class _Pass:
 
         ids: list[NDArray[np.int64]] = []
         values: list[NDArray[np.float64]] = []
-        tags: list[NDArray[np.int64]] = []
+        sizes: list[int] = []
         r = j - start
-        for v, (outer, local) in enumerate(zip(dots, inner, strict=True)):
+        for outer, local in zip(dots, inner, strict=True):
             # Stories of the snapshot, then those of the earlier docs of this block.
             a, b = outer.indptr[r], outer.indptr[r + 1]
             c, d = local.indptr[r], local.indptr[r + 1]
-            earlier = self.story_of[start + local.indices[c:d]]
-            stories = np.concatenate([live[outer.indices[a:b]], earlier])
-            ids.append(stories)
-            values.append(np.concatenate([outer.data[a:b], local.data[c:d]]))
-            tags.append(np.full(len(stories), v))
+            ids += [live[outer.indices[a:b]], self.story_of[start + local.indices[c:d]]]
+            values += [outer.data[a:b], local.data[c:d]]
+            sizes.append(b - a + d - c)
         unique, inverse = np.unique(np.concatenate(ids), return_inverse=True)
-        per_view = np.zeros((len(self.views), len(unique)))
-        np.add.at(per_view, (np.concatenate(tags), inverse), np.concatenate(values))
-        return unique, per_view
+        n = len(unique)
+        # bincount adds in input order, as np.add.at does, at a fraction of its cost.
+        slot = np.repeat(np.arange(len(sizes)) * n, sizes) + inverse
+        per_view = np.bincount(slot, np.concatenate(values), minlength=len(sizes) * n).astype(
+            np.float64, copy=False
+        )
+        return unique, per_view.reshape(len(sizes), n)
 
     def best(
         self, j: int, stories: NDArray[np.int64], dot: NDArray[np.float64]
@@ -495,9 +558,9 @@ class _Pass:
         """
         weight: dict[str, float] = {}
         for v in (0, 2):  # title and entity views: the words a reader sees
-            row = self.views[v][j]
+            cols, values = self.row(v, j)
             seen = self.vocab[story][v] if story < len(self.vocab) else set()
-            for col, value in zip(row.indices.tolist(), row.data.tolist(), strict=True):
+            for col, value in zip(cols, values, strict=True):
                 if col in seen:
                     term = self.terms[v][col]
                     key = self.surface.get(term, term) if v == 0 else term
@@ -515,7 +578,7 @@ class _Pass:
         while len(self.vocab) <= story:
             self.vocab.append((set(), set(), set()))
         for v in (0, 2):
-            self.vocab[story][v].update(self.views[v][j].indices.tolist())
+            self.vocab[story][v].update(self.row(v, j)[0])
 
         k = np.searchsorted(stories, story)
         own = dot[:, k] if k < len(stories) and stories[k] == story else 0.0
@@ -614,6 +677,8 @@ def representative(docs: Sequence[Doc]) -> str:
     if not docs:
         raise ValueError("a story needs at least one doc")
     pool = [d for d in docs if not d.aggregator] or list(docs)
+    if len(pool) == 1:  # most stories: nothing to choose, no vectorizer to fit
+        return pool[0].id
     pool.sort(key=_sort_key)
     titles = [plain_text(d.title) for d in docs]
     vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True)

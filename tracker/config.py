@@ -117,6 +117,9 @@ class Config:
     digest: DigestConfig
     site: SiteConfig
     email: EmailConfig
+    # Issue 7: entries published longer ago than this lose their bodies (content_html);
+    # None keeps everything. Stories, timelines and digests are kept.
+    retention_days: int | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -557,4 +560,5 @@ def _top_level(base: Path) -> Fields:
         "digest": (_record(DigestConfig, _DIGEST), {}),
         "site": (site, {}),
         "email": (email, {}),
+        "retention_days": (_optional(_integer(1)), None),
     }

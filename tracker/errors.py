@@ -5,6 +5,7 @@
     TrackerError
     ├── ConfigError     bad config.yaml: the message names the file and the key path
     ├── StoreError      database missing, locked, read-only, disk full
+    │   └── BusyError   another run holds the database lock (exit status 3)
     ├── FeedError(url)
     │   ├── FetchError  network failure, timeout, refused status, body too large
     │   └── ParseError  not a feed, or damage we cannot survive
@@ -71,6 +72,10 @@ class MailError(TrackerError):
 
 class OpmlError(TrackerError):
     """An OPML file is not one we accept: not well-formed, no <body>, a DOCTYPE, too large."""
+
+
+class BusyError(StoreError):
+    """Another run holds the database lock (tracker.lock); the CLI exits with status 3."""
 
 
 def describe(error: BaseException) -> str:

@@ -116,6 +116,8 @@ class ParsedFeed:
     entries: tuple[Entry, ...]
     ttl_minutes: int | None = None
     warning: str | None = None  # damage survived (ill-formed XML, wrong encoding, ...)
+    # Ids of entries already stored, left out of ``entries`` (parse_feed's ``known``).
+    known_ids: tuple[str, ...] = ()
 
 
 # --- clustering ---------------------------------------------------------------------------

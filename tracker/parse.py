@@ -17,7 +17,7 @@ import html
 import io
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
@@ -26,6 +26,7 @@ import feedparser
 import feedparser.encodings
 import nh3
 
+from tracker import fastparse
 from tracker.errors import ParseError
 from tracker.models import Entry, Fetched, ParsedFeed
 
@@ -128,6 +129,16 @@ _BLOCK_TAG = re.compile(
 _SPACES = re.compile(r"\s+")
 
 
+# An absolute http(s) URL that urljoin would hand back unchanged: ASCII, a host, and none of
+# the characters urlsplit removes or re-spells (tab, CR, LF; an empty query, fragment or
+# params; brackets, which it validates).
+_PLAIN_ABSOLUTE = re.compile(r"https?://[^/\s?#;\[\]]+(?:/[^\s?#;\[\]]*)?(?:\?[^\s#;\[\]]+)?")
+
+
+def _plain_absolute(url: str) -> bool:
+    return url.isascii() and _PLAIN_ABSOLUTE.fullmatch(url) is not None
+
+
 def sanitize_html(html_text: str, *, base_url: str | None = None) -> str:
     """``html_text`` reduced to a safe subset to embed in our pages.
 
@@ -142,7 +153,10 @@ def sanitize_html(html_text: str, *, base_url: str | None = None) -> str:
             return value
         # nh3 checks schemes before calling this filter, so whatever we return is checked
         # here again: a filter must never hand back a javascript: URL.
-        resolved = urljoin(base_url, value.strip()) if base_url else value.strip()
+        url = value.strip()
+        if _plain_absolute(url):
+            return url  # what urljoin and urlsplit would give back, at a fraction of the cost
+        resolved = urljoin(base_url, url) if base_url else url
         scheme = urlsplit(resolved).scheme.lower()
         return resolved if scheme in schemes else None
 
@@ -296,10 +310,20 @@ def _link_and_guid(item: Any, base: str | None) -> tuple[str, str | None]:
 
 
 def _entry(
-    item: Any, *, feed_url: str, base: str | None, now: datetime, outlet: str, atom: bool
+    item: Any,
+    *,
+    feed_url: str,
+    base: str | None,
+    now: datetime,
+    outlet: str,
+    atom: bool,
+    found: tuple[str, str, str | None] | None = None,
 ) -> Entry | None:
-    """One of our entries from one feedparser entry; None when it has no link and no guid."""
-    link, guid = _link_and_guid(item, base)
+    """One of our entries from one feedparser entry; None when it has no link and no guid.
+
+    ``found`` is (id, link, guid) when the caller has worked them out already.
+    """
+    key, link, guid = found or ("", *_link_and_guid(item, base))
     if not link and guid is None:
         return None
     summary = _summary_text(item, atom)
@@ -308,7 +332,7 @@ def _entry(
     published = _clamp(_as_utc(_get(item, "published_parsed")), now) or updated or now
     author = _get(item, "author")
     return Entry(
-        id=entry_id(link, guid, feed_url),
+        id=key or entry_id(link, guid, feed_url),
         feed_url=feed_url,
         link=link,
         title=title or truncate(summary, _FALLBACK_TITLE_MAX),
@@ -380,8 +404,20 @@ def feedparser_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return lowered if "content-type" in lowered else {}
 
 
-def parse_feed(fetched: Fetched, *, feed_url: str, now: datetime, outlet: str = "") -> ParsedFeed:
+def parse_feed(
+    fetched: Fetched,
+    *,
+    feed_url: str,
+    now: datetime,
+    outlet: str = "",
+    known: Callable[[Sequence[str]], Collection[str]] | None = None,
+    fast: bool = True,
+) -> ParsedFeed:
     """Parse a fetched document into a ParsedFeed whose entries carry ``feed_url``.
+
+    ``known`` (ids -> those already stored) spares the work on entries already stored: they
+    are neither cleaned nor returned, only their ids (``ParsedFeed.known_ids``). ``fast``
+    reads common documents with lxml (tracker.fastparse), feedparser the rest.
 
     Raises ParseError when the document is not a feed, or declares XML entities.
     """
@@ -391,15 +427,17 @@ def parse_feed(fetched: Fetched, *, feed_url: str, now: datetime, outlet: str = 
         raise ValueError("now must be timezone-aware")
     body, now = fetched.body, now.astimezone(UTC)
     headers = feedparser_headers(fetched.headers)
-    if _declares_entities(body, headers):
-        raise ParseError(feed_url, "refused: feed declares XML entities")
-    # A stream, not bytes: given bytes that look like a path, feedparser opens that file.
-    raw = feedparser.parse(
-        io.BytesIO(body),
-        response_headers=headers,
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    raw: Any = fastparse.read(body, headers) if fast else None
+    if raw is None:
+        if _declares_entities(body, headers):
+            raise ParseError(feed_url, "refused: feed declares XML entities")
+        # A stream, not bytes: given bytes that look like a path, feedparser opens that file.
+        raw = feedparser.parse(
+            io.BytesIO(body),
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
     feed, items = _get(raw, "feed", {}), _get(raw, "entries", [])
     atom = str(_get(raw, "version") or "").startswith("atom")
     title = _detail_text(feed, "title", atom)
@@ -409,9 +447,25 @@ def parse_feed(fetched: Fetched, *, feed_url: str, now: datetime, outlet: str = 
     feed_link = _get(feed, "link")
     site_url = canonical_url(feed_link, document_url) if isinstance(feed_link, str) else None
     base = site_url or document_url
+    # Ids first (cheap); the first item of each id is the entry, as in _unique.
+    first: dict[str, tuple[Any, str, str | None]] = {}
+    for item in items:
+        link, guid = _link_and_guid(item, base)
+        if link or guid is not None:
+            first.setdefault(entry_id(link, guid, feed_url), (item, link, guid))
+    stored = set(known(list(first))) if known is not None and first else set()
     entries = _unique(
-        _entry(item, feed_url=feed_url, base=base, now=now, outlet=outlet, atom=atom)
-        for item in items
+        _entry(
+            item,
+            feed_url=feed_url,
+            base=base,
+            now=now,
+            outlet=outlet,
+            atom=atom,
+            found=(key, link, guid),
+        )
+        for key, (item, link, guid) in first.items()
+        if key not in stored
     )
     return ParsedFeed(
         title=truncate(title, TITLE_MAX),
@@ -419,4 +473,5 @@ def parse_feed(fetched: Fetched, *, feed_url: str, now: datetime, outlet: str = 
         entries=entries,
         ttl_minutes=_ttl(feed),
         warning=_damage(raw),
+        known_ids=tuple(key for key in first if key in stored),
     )

@@ -1,20 +1,23 @@
 """config.yaml's cron expressions -> APScheduler jobs that call the app's use cases.
 
 This module knows nothing about feeds: each job opens its own App (and so its own SQLite
-connection, since connections belong to the thread that made them), runs one use case, logs
-one line and closes. A job that raises is logged and the daemon goes on.
+connection, since connections belong to the thread that made them), takes the database lock
+(waiting while a cron ``tracker run`` or another job holds it), runs one use case, logs one
+line and closes. A job that raises is logged and the daemon goes on.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
+import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING
 
 from tracker.config import Config
-from tracker.errors import TrackerError, describe
+from tracker.errors import BusyError, TrackerError, describe
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -22,6 +25,11 @@ if TYPE_CHECKING:
     from tracker.app import App
 
 log = logging.getLogger("tracker.schedule")
+
+#: How long a job waits for the database lock before it gives this turn up.
+JOB_LOCK_WAIT = 30 * 60.0
+#: Set on SIGTERM/SIGINT: a job still waiting for the lock stops waiting.
+stopping = threading.Event()
 
 
 def fetch_job(app: App) -> str:
@@ -60,11 +68,18 @@ def run_job(config: Config, job: Callable[[App], str]) -> None:
     """Run one job with a fresh App; log its outcome, never raise a TrackerError."""
     from tracker.app import App
 
+    started = time.monotonic()
+    name = job.__name__
     try:
-        with App(config) as app:
-            log.info(job(app))
+        with App(config) as app, app.lock(wait=JOB_LOCK_WAIT, cancel=stopping):
+            outcome = job(app)
+        log.info("%s (%.1f s)", outcome, time.monotonic() - started)
+    except BusyError as e:
+        log.warning("%s skipped: %s", name, describe(e))
     except TrackerError as e:
-        log.error("%s failed: %s", job.__name__, describe(e))
+        log.error("%s failed: %s", name, describe(e))
+    except Exception:  # a bug: logged with its traceback (on one line); the daemon goes on
+        log.exception("%s crashed", name)
 
 
 def jobs(config: Config) -> list[tuple[str, str, Callable[[App], str]]]:
@@ -100,9 +115,11 @@ def make_scheduler(config: Config) -> BlockingScheduler:
 def serve(config: Config) -> None:
     """Run the daemon until SIGTERM or SIGINT; then stop cleanly."""
     scheduler = make_scheduler(config)
+    stopping.clear()
 
     def stop(signum: int, frame: FrameType | None) -> None:
         log.info("signal %s: stopping after the running job", signum)
+        stopping.set()
         if scheduler.running:
             scheduler.shutdown(wait=False)
         else:  # the signal came before the scheduler started: nothing is running yet

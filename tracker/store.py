@@ -127,6 +127,35 @@ def m002_fetch_state(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX feed_aliases_feed ON feed_aliases(feed_url)")
 
 
+@migrations()
+def m007_retention(db: sqlite_utils.Database) -> None:
+    """Issue 7: when retention deleted an entry's body. The row itself stays, as the record
+    that the entry was seen, so a feed still listing it does not bring it back."""
+    db.execute("ALTER TABLE entries ADD COLUMN pruned_at TEXT")
+
+
+# What SQLite says -> what a person can do about it (issue 7: faults get a clear error).
+_SQLITE_PROBLEMS = (
+    ("readonly", "the database is read-only (check permissions of the file and its folder)"),
+    ("locked", "the database is locked by another program (try again later)"),
+    ("busy", "the database is locked by another program (try again later)"),
+    ("disk is full", "the disk is full (free some space; nothing stored was lost)"),
+    ("disk i/o error", "disk i/o error (check the disk; nothing stored was lost)"),
+    ("not a database", "the file is not a tracker database or is corrupt"),
+    ("malformed", "the database file is corrupt (restore a backup or move it aside)"),
+    ("unable to open", "cannot open the database file (check the folder and permissions)"),
+)
+
+
+def explain(error: sqlite3.Error) -> str:
+    """A person's reading of a SQLite error, or the error's own text."""
+    text = str(error).lower()
+    for needle, problem in _SQLITE_PROBLEMS:
+        if needle in text:
+            return problem
+    return str(error)
+
+
 def ts(value: datetime) -> str:
     """A datetime as stored: UTC, second precision, ISO 8601."""
     if value.tzinfo is None:
@@ -160,7 +189,7 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
             migrations.apply(self.db)
         except sqlite3.Error as e:
-            raise StoreError(f"cannot open database: {path}") from e
+            raise StoreError(f"cannot open database {path}: {explain(e)}") from e
 
     def close(self) -> None:
         self.db.close()
@@ -172,7 +201,9 @@ class Store:
             with self.db.atomic():
                 yield
         except sqlite3.OperationalError as e:
-            raise StoreError(f"cannot write database: {self.path}") from e
+            raise StoreError(f"cannot write database {self.path}: {explain(e)}") from e
+        except sqlite3.DatabaseError as e:  # corrupt: "database disk image is malformed"
+            raise StoreError(f"cannot use database {self.path}: {explain(e)}") from e
 
     def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         cursor = self.db.execute(sql, params)
@@ -416,6 +447,10 @@ class Store:
         )
         return list(fresh)
 
+    def known_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of these entry ids are stored (ingest skips cleaning those again)."""
+        return self._known_ids(ids)
+
     def _known_ids(self, ids: Sequence[str]) -> set[str]:
         known: set[str] = set()
         for start in range(0, len(ids), 500):
@@ -460,6 +495,19 @@ class Store:
         except sqlite3.OperationalError as e:
             raise StoreError(f"bad search query: {query!r}") from e
         return [_entry(r) for r in rows]
+
+    def prune_bodies(self, published_before: datetime, now: datetime) -> int:
+        """Retention: delete the bodies of entries published before the cutoff; return how many.
+
+        Title, link, summary and story membership stay, so stories, topic timelines and
+        digests are unchanged, and the kept row stops the entry being imported again.
+        """
+        cursor = self.db.execute(
+            "UPDATE entries SET content_html = '', pruned_at = ?"
+            " WHERE published < ? AND pruned_at IS NULL",
+            [ts(now), ts(published_before)],
+        )
+        return max(cursor.rowcount, 0)
 
     # --- stories --------------------------------------------------------------------------
 
