@@ -20,11 +20,12 @@ Results go in docs/clustering.md and docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -103,20 +104,35 @@ def stories(assignments: list) -> int:  # type: ignore[type-arg]
     return len({a.story_id for a in assignments})
 
 
+@contextlib.contextmanager
+def no_text_memo() -> Iterator[None]:
+    """Tokenise every text afresh (the word-level memos stay: real text repeats words)."""
+    words, entities = cluster._cached_words, cluster._cached_entities
+    stop = cluster._stop_words()
+    cluster._cached_words = lambda text, stem: tuple(cluster.word_tokens(text, stop, stem))  # type: ignore[assignment]
+    cluster._cached_entities = lambda text: tuple(cluster.entity_tokens(text, stop))  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        cluster._cached_words, cluster._cached_entities = words, entities
+
+
 def run(args: argparse.Namespace) -> list[Row]:
     base = corpus()
     params = cluster.DEFAULT_PARAMS
     rows: list[Row] = []
     cluster.cluster(base[:50])  # imports (scikit-learn, scipy) outside the timings
 
-    # The replay, cold: no token remembered from an earlier call (the corpus repeats itself).
+    # The replay, cold: no token remembered from an earlier call, and the per-text token memo
+    # off, since this corpus repeats its texts and real replays do not.
     docs = repeated(base, args.entries)
     times = []
     for _ in range(args.runs):
         cluster.clear_memos()
-        t0 = time.perf_counter()
-        got = cluster.cluster(docs)
-        times.append(time.perf_counter() - t0)
+        with no_text_memo():
+            t0 = time.perf_counter()
+            got = cluster.cluster(docs)
+            times.append(time.perf_counter() - t0)
     replay = sorted(times)[len(times) // 2]
     rows.append(
         Row(
@@ -162,8 +178,9 @@ def run(args: argparse.Namespace) -> list[Row]:
         )
     )
 
-    # One more day of args.day entries with the 3-day window before it as context, as the
-    # daemon's hourly run does: the window's tokens are remembered from the run before.
+    # One more day of args.day entries with the 3-day window before it as context (what the
+    # daemon's run does), against clustering the four days from scratch. Every text is
+    # tokenised afresh in both: this corpus repeats its texts, real days do not.
     day = timedelta(days=1)
     t0 = docs[0].published
     spread = [
@@ -171,22 +188,25 @@ def run(args: argparse.Namespace) -> list[Row]:
         for i, d in enumerate(repeated(base, 4 * args.day))
     ]
     window, new = spread[: 3 * args.day], spread[3 * args.day :]
-    cluster.clear_memos()
     context = [(d, a.story_id) for d, a in zip(window, cluster.cluster(window), strict=True)]
-    _, warm, _ = median_time(lambda: cluster.assign(new, context, params), 1)
-    cold = []
+    increments, scratch = [], []
     for _ in range(args.runs):
         cluster.clear_memos()
-        cold.append(median_time(lambda: cluster.assign(new, context, params), 1)[1])
+        with no_text_memo():
+            increments.append(median_time(lambda: cluster.assign(new, context, params), 1)[1])
+        cluster.clear_memos()
+        with no_text_memo():
+            scratch.append(median_time(lambda: cluster.cluster(spread), 1)[1])
+    increment = sorted(increments)[len(increments) // 2]
     rows.append(
         Row(
             "clustering",
             f"seconds, +1 day of {len(new):,} to a 3-day window of {len(window):,}",
-            "cold (nothing remembered)",
-            sorted(cold)[len(cold) // 2],
-            warm,
+            "the 4 days from scratch",
+            sorted(scratch)[len(scratch) // 2],
+            increment,
             "<= 1 s",
-            warm <= 1.0,
+            increment <= 1.0,
             args.runs,
         )
     )
