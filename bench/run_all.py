@@ -26,13 +26,13 @@ SIZES: dict[str, dict[str, list[str]]] = {
         "demo": ["--runs", "3"],
         "cluster": ["--runs", "3"],
         "ingest": ["--runs", "3"],
-        "site_build": ["--runs", "1"],
+        "site_build": ["--runs", "1", "--topics"],
     },
     "quick": {
         "demo": ["--runs", "1"],
         "cluster": ["--entries", "20000", "--baseline", "4000", "--runs", "1"],
         "ingest": ["--feeds", "50", "--per-feed", "200", "--runs", "1"],
-        "site_build": ["--days", "10", "--per-day", "1000", "--runs", "1"],
+        "site_build": ["--days", "10", "--per-day", "1000", "--runs", "1", "--topics"],
     },
     "tiny": {
         "demo": [],
@@ -48,7 +48,7 @@ SIZES: dict[str, dict[str, list[str]]] = {
             "",
             "--no-bundled",
         ],
-        "site_build": ["--days", "2", "--per-day", "30", "--runs", "1"],
+        "site_build": ["--days", "2", "--per-day", "30", "--runs", "1", "--topics"],
     },
 }
 

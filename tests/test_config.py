@@ -27,7 +27,7 @@ from tracker.config import (
     load_config,
 )
 from tracker.errors import ConfigError
-from tracker.models import Topic
+from tracker.models import Topic, TopicNear
 
 REPO = Path(__file__).parents[1]
 REPO_CONFIG = REPO / "config.yaml"
@@ -58,6 +58,8 @@ def test_real_config_has_the_mission_topics() -> None:
     assert "DeepSeek" in topics["deepseek"].keywords
     assert {"export controls", "Entity List", "chip ban"} <= set(topics["export-controls"].keywords)
     assert "export photos" in topics["export-controls"].exclude
+    assert {"R1", "V3"} <= set(topics["deepseek"].weak)
+    assert topics["export-controls"].near
     assert {"Nvidia", "GeForce", "Jensen Huang", "H20", "Blackwell"} <= set(
         topics["nvidia"].keywords
     )
@@ -196,6 +198,34 @@ BAD = [
     (
         "topics: [{slug: d, name: D, keywords: [D], exclude: [[x]]}]",
         "topics[0].exclude[0]: expected a string",
+    ),
+    (
+        "topics: [{slug: d, name: D, keywords: [D], weak: [R1, 3]}]",
+        "topics[0].weak[1]: expected a string",
+    ),
+    (
+        "topics: [{slug: d, name: D, keywords: [D], near: {terms: [x]}}]",
+        "topics[0].near: expected a list",
+    ),
+    (
+        "topics: [{slug: d, name: D, keywords: [D], near: [{terms: [ban]}]}]",
+        "topics[0].near[0].with_terms: required",
+    ),
+    (
+        "topics: [{slug: d, name: D, keywords: [D], near: [{terms: [], with_terms: [chip]}]}]",
+        "topics[0].near[0].terms: expected at least one item",
+    ),
+    (
+        "topics: [{slug: d, name: D, keywords: [D], near: [{terms: [ban], with_terms: [chip, '']}]}]",
+        "topics[0].near[0].with_terms[1]: expected a non-empty string",
+    ),
+    (
+        "topics: [{slug: d, name: D, keywords: [D], near: [{terms: [b], with_terms: [c], within: 0}]}]",
+        "topics[0].near[0].within: expected an integer of at least 1",
+    ),
+    (
+        "topics: [{slug: d, name: D, keywords: [D], near: [{terms: [b], with_terms: [c], window: 3}]}]",
+        "topics[0].near[0].window: unknown key",
     ),
     ("email: {smtp: {security: tls}}", "email.smtp.security: expected one of starttls, ssl, none"),
     (
@@ -520,6 +550,27 @@ def test_entry_defaults(load: Load) -> None:
     )
     assert config.feeds == (FeedConfig(url="https://a.example/f"),)
     assert config.topics == (Topic(slug="d", name="D", keywords=("D",)),)
+
+
+def test_topic_weak_terms_and_near_rules(load: Load) -> None:
+    config = load(
+        """
+        topics:
+          - slug: export-controls
+            name: Export controls
+            keywords: [export controls]
+            weak: [EC]
+            near:
+              - {terms: [ban, curbs], with_terms: [chip, chips], within: 3}
+              - {terms: [sanctions], with_terms: [China]}
+        """
+    )
+    (topic,) = config.topics
+    assert topic.weak == ("EC",)
+    assert topic.near == (
+        TopicNear(terms=("ban", "curbs"), with_terms=("chip", "chips"), within=3),
+        TopicNear(terms=("sanctions",), with_terms=("China",), within=5),
+    )
 
 
 def test_full_entries(load: Load) -> None:

@@ -176,7 +176,7 @@ def test_full_disk_on_a_tiny_filesystem(tmp_path: Path) -> None:
     mnt = tmp_path / "tiny"
     mnt.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mnt)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], capture_output=True
     )
     if mounted.returncode:
         pytest.skip("cannot mount a tmpfs here (needs root)")

@@ -318,7 +318,12 @@ def test_schedules_are_reproducible_and_feeds_drift_apart(http: HTTPServer, tmp_
             app.fetch()
             runs.append([feed_of(app, u).next_fetch for u in urls])
     assert runs[0] == runs[1]  # same clock, same decisions
-    assert len(set(runs[0])) == len(urls)  # same rate, different jitter
+    # Same rate, different jitter. Next-fetch times are stored to the second, so two of six
+    # may share a second by chance; the jitter itself differs for every feed.
+    from tracker.schedule_policy import spread
+
+    assert len({spread(u, NOW) for u in urls}) == len(urls)
+    assert len(set(runs[0])) >= 3
 
 
 def test_only_due_feeds_are_fetched_and_all_fetches_everything(

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tracker.models import Member, Story, Topic
+from tracker.models import Member, Story, Topic, TopicNear
 from tracker.topics import Matcher, is_case_sensitive, match_stories, timeline
 
 DEEPSEEK = Topic("deepseek", "DeepSeek", ("DeepSeek",), aliases=("Deep Seek",))
@@ -155,3 +155,123 @@ def test_a_story_whose_members_mostly_name_the_topic_belongs_even_with_another_h
         "DeepSeek app tops App Store",
     )
     assert match_stories([DEEPSEEK], [s])["deepseek"].keys() == {"s"}
+
+
+# --- issue 5, round 2: salience, weak terms, near rules --------------------------------------
+
+
+def _tagged(topic: Topic, title: str, summary: str = "") -> bool:
+    """Whether a lone entry with this title and summary belongs to ``topic``."""
+    return bool(match_stories([topic], [story("s", title, summaries=(summary,))])[topic.slug])
+
+
+GPUS = Topic("nvidia", "NVIDIA", ("Nvidia", "RTX 5090", "RTX 5080"))
+DEEPSEEK_R1 = Topic("deepseek", "DeepSeek", ("DeepSeek",), weak=("R1", "V3"))
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "AMD looks set to compete with Nvidia in the laptop GPU space",
+        "Worried AMD's FSR 4 won't be as good as Nvidia DLSS 4? Good news",
+        "Asus' slim feature is reportedly damaging GPUs like the RTX 5090",
+        "Watch out Nvidia, a leak reveals three new Intel Arc GPUs",
+        "Intel's new card is faster than Nvidia's budget GPU",
+        "A cheaper alternative to Nvidia for AI training",
+    ],
+)
+def test_a_title_naming_the_topic_only_as_a_comparison_does_not_tag(title: str) -> None:
+    assert not _tagged(GPUS, title)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Nvidia warns the RTX 5090 might run out of stock",
+        "Nvidia's RTX 5080 has dethroned AMD's RX 7900 XTX at the same price",
+        "Sorry, AMD, Nvidia's price tags could win me over",
+        "Nvidia vs Apple and the world: Apple confirms its superchip plans",
+        "AMD's RX 9070 could be late, but Nvidia's RTX 5080 is sold out",
+    ],
+)
+def test_a_title_with_the_topic_as_a_subject_tags(title: str) -> None:
+    assert _tagged(GPUS, title)
+
+
+def test_a_head_to_head_is_about_both() -> None:
+    assert _tagged(DEEPSEEK, "ChatGPT vs. DeepSeek: which AI model is more sustainable?")
+
+
+def test_a_passing_title_is_not_rescued_by_its_summary() -> None:
+    title = "Intel Arc leak may challenge the RTX 5090"
+    assert not _tagged(GPUS, title, "Nvidia's RTX 5080 and Nvidia's RTX 5090 face competition.")
+
+
+def test_a_name_right_after_a_passing_one_is_passing_too() -> None:
+    title = "The best AI for coding (and what not to use - including DeepSeek R1)"
+    assert not _tagged(DEEPSEEK_R1, title)
+    assert _tagged(DEEPSEEK_R1, "DeepSeek R1 tops the App Store")
+
+
+@pytest.mark.parametrize(
+    ("title", "tagged"),
+    [
+        ("China's artificial sun, vaccine tests, DeepSeek: 7 science highlights", False),
+        ("Trump's tariffs, giants embrace DeepSeek: 5 weekend reads you missed", False),
+        ("DeepSeek shakes markets, Trump's tariffs: SCMP daily highlights", True),
+        ("Daily highlights: DeepSeek shakes markets, tariffs loom", True),
+        ("DeepSeek, tariffs and a new iPhone", True),  # not a roundup: any position counts
+    ],
+)
+def test_only_the_first_item_of_a_roundup_is_its_subject(title: str, tagged: bool) -> None:
+    assert _tagged(DEEPSEEK, title) is tagged
+
+
+def test_weak_terms_need_another_term_of_the_topic_in_the_same_entry() -> None:
+    m = Matcher(DEEPSEEK_R1)
+    assert m.terms("Sorry, the Galaxy S25 Edge is no Motorola RAZR V3") == []
+    assert m.terms("DeepSeek V3 is out") == ["DeepSeek", "V3"]
+    assert m.terms("R1 tops the App Store", context="The DeepSeek model is free.") == ["R1"]
+    assert not _tagged(DEEPSEEK_R1, "Sorry, the Galaxy S25 Edge is no Motorola RAZR V3")
+    assert _tagged(DEEPSEEK_R1, "R1 tops the App Store", "DeepSeek's reasoning model is free.")
+
+
+CURBS = Topic(
+    "export-controls",
+    "Export controls",
+    ("export controls",),
+    near=(
+        TopicNear(("curbs", "ban", "smuggling"), ("chip", "chips", "GPUs"), within=4),
+        TopicNear(("sanctions",), ("China",), within=3),
+    ),
+    exclude=("export photos",),
+)
+
+
+@pytest.mark.parametrize(
+    ("title", "tagged"),
+    [
+        ("US tightens curbs on advanced chip sales", True),
+        ("Smuggling of Nvidia GPUs to China is rising", True),
+        ("DeepSeek could change how America sanctions China: analysts", True),
+        ("Singapore's Likee is an unlikely winner of the TikTok ban", False),
+        ("Red dye banned: which foods still contain it", False),
+        ("A ban on phones in schools, and a new chip for the classroom laptops", False),  # far
+    ],
+)
+def test_near_rules_find_restrictions_described_in_other_words(title: str, tagged: bool) -> None:
+    assert _tagged(CURBS, title) is tagged
+
+
+def test_a_near_hit_weighs_like_a_phrase_and_is_named_in_the_terms() -> None:
+    s = story("s", "Cheaper AI models", summaries=("It shows how US curbs on chips fall short.",))
+    assert match_stories([CURBS], [s])["export-controls"] == {"s": "curbs ~ chip"}
+
+
+def test_a_weak_phrase_takes_its_keyword_with_it() -> None:
+    hardware = Topic("nvidia", "NVIDIA", ("Nvidia", "H800"), weak=("Nvidia GPU", "Nvidia GPUs"))
+    assert not _tagged(hardware, "Leaseweb adds Nvidia GPU servers", "High-end Nvidia GPUs arrive.")
+    assert not _tagged(hardware, "Chinese algorithm boosts Nvidia GPU performance 800-fold")
+    assert _tagged(hardware, "The Nvidia GPU that powers DeepSeek", "Trained on Nvidia's H800.")
+    assert _tagged(hardware, "Nvidia shares fall as Nvidia GPUs sell out")
+    assert Matcher(hardware).terms("Nvidia GPUs sell out, Nvidia says") == ["Nvidia GPUs", "Nvidia"]

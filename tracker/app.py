@@ -549,15 +549,29 @@ class App:
             )
 
     def update_topics(self) -> dict[str, int]:
-        """Match every story against the configured topics; returns stories per topic."""
+        """Match stories against the configured topics; returns stories per topic.
+
+        Only stories saved since the last matching are matched again, unless the topic
+        definitions (or the matching rules) changed since: then every story is (issue 8).
+        """
         store = self.store
-        stories = store.stories(store.all_story_ids())
-        matches = topicking.match_stories(self.config.topics, stories)
+        topics = self.config.topics
+        definitions = _topics_hash(topics)
+        full = store.get_meta("topics_hash") != definitions
+        ids = store.all_story_ids() if full else store.topics_pending()
         with store.transaction():
-            store.drop_topics_except(matches)
-            for slug, found in matches.items():
-                store.set_topic_stories(slug, found)
-        return {slug: len(found) for slug, found in matches.items()}
+            if full:
+                store.drop_topics_except([t.slug for t in topics])
+                for t in topics:
+                    store.set_topic_stories(t.slug, {})
+            for start in range(0, len(ids), 2000):
+                chunk = ids[start : start + 2000]
+                matches = topicking.match_stories(topics, store.stories(chunk))
+                store.set_story_topics(chunk, matches)
+            store.clear_topics_pending()
+            store.set_meta("topics_hash", definitions)
+            counts = store.topic_counts()
+        return {t.slug: counts.get(t.slug, 0) for t in topics}
 
     # --- digests --------------------------------------------------------------------------
 
@@ -701,7 +715,65 @@ class App:
         return pages
 
     def build_site(self) -> SiteReport:
-        """(Re)build the static site; unchanged pages keep their bytes."""
+        """(Re)build the static site; unchanged pages keep their bytes.
+
+        Incremental (issue 8): only pages whose inputs changed since the last build into the
+        same folder are rendered; the bytes are those of a full build (``build_site_full``).
+        """
+        from tracker.site import SiteSource, build_site_incremental
+
+        days = self.days()
+        last = days[-1] if days else self.today()
+        failing = self.failing_feeds()
+        now = self.now()
+
+        def generated(day: date) -> datetime:  # as App.digest sets it
+            _, end = topicking.day_bounds(day, self.config.tz)
+            return min(now, end - timedelta(seconds=1))
+
+        def day_inputs(day: date) -> str:
+            return repr((generated(day), failing))
+
+        def refresh(digest: Digest) -> Digest:
+            fresh = digesting.build_digest(
+                digest.day,
+                (),
+                (),
+                {},
+                title="",
+                generated=generated(digest.day),
+                tz=self.config.tz,
+                failing_feeds=failing,
+            )
+            return replace(digest, generated=fresh.generated, failing_feeds=fresh.failing_feeds)
+
+        window = topicking.days_ending(last, max(self.config.digest.timeline_days, 14))
+        source = SiteSource(
+            days=days,
+            digest=lambda d: self.digest(d, days=days),
+            day_inputs=day_inputs,
+            refresh=refresh,
+            topic_page=lambda t: self._topic_page(t, window),
+            last_day=last,
+            window=max(self.config.digest.timeline_days, trends.BASELINE_DAYS + 1, 2),
+            settings=repr((self.config, [(f.url, f.aggregator) for f in self.store.feeds()])),
+        )
+        return build_site_incremental(
+            self.config.site.output_dir,
+            self.renderer,
+            self.store,
+            source,
+            topics=self.config.topics,
+            feeds=self.store.feeds(),
+            feed_states=self.feed_states(),
+        )
+
+    def _topic_page(self, topic: Topic, window: Sequence[date]) -> TopicPage:
+        stories = self.topic_stories(topic.slug)
+        return TopicPage(topic, topicking.timeline(stories, window, self.config.tz), tuple(stories))
+
+    def build_site_full(self) -> SiteReport:
+        """Render every page of the site (what ``build_site`` does without its records)."""
         from tracker.site import build_site
 
         days = self.days()
@@ -794,6 +866,14 @@ class App:
                 self.send_email(message)
                 email_note = f"sent to {', '.join(cfg.recipients)}"
         return RunReport(report, clustered, day, len(site.written), email_note, pruned)
+
+
+def _topics_hash(topics: Sequence[Topic]) -> str:
+    """The topic definitions and the matching rules' source: stored matches stay valid while
+    this is unchanged."""
+    digest = hashlib.sha256(repr(tuple(topics)).encode())
+    digest.update(Path(topicking.__file__).read_bytes())
+    return digest.hexdigest()
 
 
 def _html_text(fetched: Fetched) -> str:

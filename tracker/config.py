@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from tracker.errors import ConfigError
-from tracker.models import Topic
+from tracker.models import Topic, TopicNear
 
 # --- the configuration, as the rest of tracker sees it --------------------------------------
 
@@ -454,6 +454,15 @@ _HINTS = {
     "password": "unknown key; put the password in the environment variable named by password_env",
 }
 
+_TOPIC_NEAR = _record(
+    TopicNear,
+    {
+        "terms": (_list(_name, non_empty=True), _REQUIRED),
+        "with_terms": (_list(_name, non_empty=True), _REQUIRED),
+        "within": (_integer(1, 50), TopicNear.within),
+    },
+)
+
 _TOPIC = _record(
     Topic,
     {
@@ -463,6 +472,8 @@ _TOPIC = _record(
         "aliases": (_list(_name), []),
         "exclude": (_list(_name), []),
         "description": (_text, ""),
+        "weak": (_list(_name), []),
+        "near": (_list(_TOPIC_NEAR), []),
     },
 )
 

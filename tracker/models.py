@@ -19,6 +19,17 @@ from datetime import date, datetime
 
 
 @dataclass(frozen=True)
+class TopicNear:
+    """A co-occurrence rule of a topic (issue 5): a term of ``terms`` within ``within`` words
+    of a term of ``with_terms`` names the topic, like a phrase ("curbs on chip sales").
+    """
+
+    terms: tuple[str, ...]
+    with_terms: tuple[str, ...]
+    within: int = 5
+
+
+@dataclass(frozen=True)
 class Topic:
     """A lasting tracker for a subject, as configured.
 
@@ -34,6 +45,10 @@ class Topic:
     aliases: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     description: str = ""
+    # Issue 5: ambiguous terms (``R1``, ``V3``) that count only when the same entry also names
+    # another of the topic's terms, and co-occurrence rules (see tracker.topics).
+    weak: tuple[str, ...] = ()
+    near: tuple[TopicNear, ...] = ()
 
 
 # --- fetching and parsing -----------------------------------------------------------------

@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -311,6 +311,17 @@ class Renderer:
         for char, escape in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e")):
             data = data.replace(char, escape)
         return "window.TRACKER_SEARCH = " + data + ";\n"
+
+    def search_row_json(self, row: Mapping[str, object]) -> str:
+        """One search row as ``search_index_js`` writes it, escapes included (issue 8)."""
+        data = json.dumps(row, ensure_ascii=True, separators=(",", ":"))
+        for char, escape in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e")):
+            data = data.replace(char, escape)
+        return data
+
+    def search_index_js_rows(self, rows: Iterable[str]) -> str:
+        """``search_index_js`` from rows already made by ``search_row_json``, byte for byte."""
+        return "window.TRACKER_SEARCH = [" + ",".join(rows) + "];\n"
 
     def feeds_page(self, states: Sequence[FeedState], *, root: str) -> str:
         """The feed-health page: failing feeds first, then gone, moved, ok; by name within."""

@@ -17,15 +17,24 @@ Layout, every internal link relative so that the site also works from file://::
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import io
 import os
+import pickle
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
 
 from tracker.errors import TrackerError
 from tracker.models import Digest, Feed, FeedState, Story, Topic, TopicPage
-from tracker.render import Renderer, day_path, story_path, topic_path
+from tracker.render import Renderer, day_path, file_name, story_path, topic_path
+
+if TYPE_CHECKING:
+    from tracker.store import Store
 
 #: Story pages are rendered and written this many at a time, so memory stays flat.
 STORY_BATCH = 500
@@ -233,3 +242,319 @@ def _holds(path: Path, data: bytes) -> bool:
         return path.read_bytes() == data
     except FileNotFoundError:
         return False
+
+
+# --- incremental build (issue 8) -------------------------------------------------------------
+
+#: The modules whose code shapes pages: a change to any of them rebuilds every page.
+_SOURCES = ("app", "digest", "models", "render", "site", "topics", "trends")
+
+
+@dataclass(frozen=True)
+class SiteSource:
+    """What an incremental build reads besides the database, given by the caller (App).
+
+    ``digest(day)`` and ``topic_page(topic)`` compute one page's model; ``day_inputs(day)``
+    describes what a day's page depends on besides its stories (when it was generated, the
+    failing feeds), and ``refresh(digest)`` sets those on a recorded digest; ``window`` is
+    how many days of stories a digest looks back over (a story changed on day X changes the
+    digests of X to X + window - 1); ``settings`` is whatever else all pages depend on (the
+    configuration).
+    """
+
+    days: Sequence[date]
+    digest: Callable[[date], Digest]
+    day_inputs: Callable[[date], str]
+    refresh: Callable[[Digest], Digest]
+    topic_page: Callable[[Topic], TopicPage]
+    last_day: date
+    window: int
+    settings: str
+
+
+def build_site_incremental(
+    out_dir: Path,
+    renderer: Renderer,
+    store: Store,
+    source: SiteSource,
+    *,
+    topics: Sequence[Topic],
+    feeds: Sequence[Feed] = (),
+    feed_states: Sequence[FeedState] | None = None,
+) -> SiteReport:
+    """The pages ``build_site`` would write, rendering only those whose inputs changed.
+
+    Each page's fingerprint (a hash of what it is built from) is recorded in the database per
+    site folder; a page whose fingerprint is unchanged and whose file exists is not rendered.
+    Story pages are rendered in batches from the database, so memory stays flat. The bytes are
+    those of a full build. The records are written in one transaction: a build that stops half
+    way records nothing, and the next one renders again what it had not finished.
+    """
+    with store.transaction():
+        return _build_incremental(
+            out_dir, renderer, store, source, topics=topics, feeds=feeds, feed_states=feed_states
+        )
+
+
+def _build_incremental(
+    out_dir: Path,
+    renderer: Renderer,
+    store: Store,
+    source: SiteSource,
+    *,
+    topics: Sequence[Topic],
+    feeds: Sequence[Feed],
+    feed_states: Sequence[FeedState] | None,
+) -> SiteReport:
+    renderer.env.globals["feeds_page"] = feed_states is not None
+    site = _hash(str(out_dir.resolve()))[:16]
+    base = _global_key(renderer, source.settings, topics, feed_states is not None)
+    known = {t.slug: t for t in sorted(topics, key=lambda t: t.slug)}
+    tz = renderer.tz
+
+    # Stories: which changed since the last build (or have no file).
+    fps: dict[str, str] = {}
+    first_seen: dict[str, float] = {}
+    for row in store.story_fingerprint_rows():
+        fps[row[0]] = _hash(base, repr(row))
+        first_seen[row[0]] = datetime.fromisoformat(row[1]).timestamp()
+    recorded = {key: fp for key, fp in store.site_records(site, "story").values()}
+    files = _files(out_dir / "stories")
+    changed = [
+        i for i, fp in fps.items() if recorded.get(i) != fp or file_name(i) + ".html" not in files
+    ]
+    removed = [story_path(i) for i in recorded if i not in fps]
+
+    # Days: a changed story changes the digests of the window after each of its days.
+    days = list(source.days)
+    day_records = store.site_records(site, "day")
+    same_base = store.site_records(site, "site").get("", ("", ""))[1] == base
+    store.save_site_records(site, [("", "site", "", base, 0.0, None)])
+    if removed or not day_records or not same_base:
+        dirty = set(days)
+    else:
+        touched = {
+            datetime.fromisoformat(hour + ":00:00+00:00").astimezone(tz).date()
+            for hour in store.member_times(changed)
+        }
+        dirty = {
+            d for d in days if any(d - timedelta(days=n) in touched for n in range(source.window))
+        }
+    forget = [day_path(d) for d in sorted(dirty) if day_path(d) in day_records] + removed
+    store.drop_site_records(site, forget)
+
+    report = SiteReport((), ())
+    unchanged_stories = tuple(sorted(story_path(i) for i in set(fps) - set(changed)))
+    for start in range(0, len(changed), STORY_BATCH):
+        batch = store.stories(changed[start : start + STORY_BATCH])
+        pages = {story_path(s.id): renderer.story_page(s, root="..", topics=known) for s in batch}
+        report += write_pages(out_dir, pages)
+        rows = [
+            (
+                story_path(s.id),
+                "story",
+                s.id,
+                fps[s.id],
+                first_seen[s.id],
+                renderer.search_row_json(renderer.search_row(s, known)),
+            )
+            for s in batch
+        ]
+        store.save_site_records(site, rows)
+    report += SiteReport((), unchanged_stories)
+
+    report += _incremental_topics(out_dir, renderer, store, source, site, base, fps, topics)
+    digests = _incremental_days(
+        out_dir, renderer, store, source, site, base, days, dirty, day_records
+    )
+    report += digests[1]
+    index_rows = (data for _, data in store.site_data(site, "story"))
+    report += write_pages(
+        out_dir,
+        {
+            "search-index.js": renderer.search_index_js_rows(index_rows),
+            "search.js": renderer.search_script(),
+            "search.html": renderer.search_page(root="."),
+        },
+    )
+    report += write_pages(out_dir, {"feeds.opml": renderer.feeds_opml(feeds)})
+    if feed_states is not None:
+        report += write_pages(out_dir, {"feeds.html": renderer.feeds_page(feed_states, root=".")})
+    report += write_pages(out_dir, _front(renderer, digests[0]))
+    return report
+
+
+def _incremental_topics(
+    out_dir: Path,
+    renderer: Renderer,
+    store: Store,
+    source: SiteSource,
+    site: str,
+    base: str,
+    fps: Mapping[str, str],
+    topics: Sequence[Topic],
+) -> SiteReport:
+    """Topic pages and feeds whose stories (or the last day) changed; topics.html if any did."""
+    known = {t.slug: t for t in sorted(topics, key=lambda t: t.slug)}
+    recorded = store.site_records(site, "topic")
+    present = _files(out_dir / "topics")
+    keys: dict[str, str] = {}
+    stale: list[Topic] = []
+    for slug, topic in known.items():
+        ids = store.topic_story_ids(slug)
+        keys[slug] = _hash(base, source.last_day.isoformat(), repr(topic), *(fps[i] for i in ids))
+        path = topic_path(slug)
+        if (
+            recorded.get(path, ("", ""))[1] != keys[slug]
+            or PurePosixPath(path).name not in present
+            or PurePosixPath(topic_path(slug, "atom")).name not in present
+        ):
+            stale.append(topic)
+    all_key = _hash(base, *(f"{s}={k}" for s, k in keys.items()))
+    index_stale = recorded.get("topics.html", ("", ""))[1] != all_key
+    index_stale = index_stale or not (out_dir / "topics.html").exists()
+    report = SiteReport((), ())
+    pages: dict[str, TopicPage] = {}
+    for topic in stale:
+        page = pages[topic.slug] = source.topic_page(topic)
+        report += write_pages(
+            out_dir,
+            {
+                topic_path(topic.slug): renderer.topic_page(page, root="..", topics=known),
+                topic_path(topic.slug, "atom"): renderer.topic_atom(page),
+            },
+        )
+    fresh = {t.slug for t in stale}
+    report += SiteReport(
+        (),
+        tuple(p for s in known if s not in fresh for p in (topic_path(s), topic_path(s, "atom"))),
+    )
+    if index_stale:
+        every = [pages.get(s) or source.topic_page(t) for s, t in known.items()]
+        report += write_pages(out_dir, {"topics.html": renderer.topics_index(every, root=".")})
+    else:
+        report += SiteReport((), ("topics.html",))
+    rows = [(topic_path(t.slug), "topic", t.slug, keys[t.slug], 0.0, None) for t in stale]
+    rows.append(("topics.html", "topic", "", all_key, 0.0, None))
+    store.save_site_records(site, rows)
+    return report
+
+
+def _incremental_days(
+    out_dir: Path,
+    renderer: Renderer,
+    store: Store,
+    source: SiteSource,
+    site: str,
+    base: str,
+    days: Sequence[date],
+    dirty: set[date],
+    recorded: Mapping[str, tuple[str, str]],
+) -> tuple[list[Digest], SiteReport]:
+    """Every day's digest (recomputed when stale, else as recorded) and the pages written."""
+    present = _files(out_dir / "days")
+    cached = {key: data for key, data in store.site_data(site, "day")}
+    digests: list[Digest] = []
+    rows: list[tuple[str, str, str, str, float, bytes]] = []
+    report = SiteReport((), ())
+    for n, day in enumerate(days):
+        path = day_path(day)
+        previous = days[n - 1] if n > 0 else None
+        following = days[n + 1] if n + 1 < len(days) else None
+        key = _hash(base, repr((day, previous, following)), source.day_inputs(day))
+        data = cached.get(day.isoformat())
+        if day in dirty or data is None:
+            digest = replace(source.digest(day), previous_day=previous, next_day=following)
+        else:
+            # Its stories did not change: the recorded digest holds, but for its neighbours,
+            # when it was generated and the failing feeds, which the caller sets again.
+            digest = _load_digest(data)
+            if recorded.get(path, ("", ""))[1] == key and PurePosixPath(path).name in present:
+                report += SiteReport((), (path,))
+                digests.append(digest)
+                continue
+            digest = replace(source.refresh(digest), previous_day=previous, next_day=following)
+        report += write_pages(out_dir, {path: renderer.digest_page(digest, root="..")})
+        data = zlib.compress(pickle.dumps(digest))
+        rows.append((path, "day", day.isoformat(), key, 0.0, data))
+        digests.append(digest)
+    if rows:
+        store.save_site_records(site, rows)
+    return digests, report
+
+
+class _DigestUnpickler(pickle.Unpickler):
+    """Reads a recorded digest back, refusing anything but our dataclasses and dates.
+
+    The records live in the user's database, which people may copy and share; an unrestricted
+    unpickler would run whatever a crafted record names.
+    """
+
+    _ALLOWED = frozenset(
+        {
+            ("datetime", "date"),
+            ("datetime", "datetime"),
+            ("datetime", "timedelta"),
+            ("datetime", "timezone"),
+            ("zoneinfo", "ZoneInfo"),
+            ("zoneinfo", "ZoneInfo._unpickle"),
+            ("zoneinfo._zoneinfo", "ZoneInfo._unpickle"),
+            ("copyreg", "_reconstructor"),
+            ("copyreg", "__newobj__"),
+            ("builtins", "object"),
+            ("builtins", "dict"),
+            ("builtins", "tuple"),
+            ("builtins", "frozenset"),
+        }
+    )
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) == ("builtins", "getattr"):
+            return _zoneinfo_getattr  # how a ZoneInfo pickles itself, and nothing more
+        if module == "tracker.models" or (module, name) in self._ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refused in a recorded digest: {module}.{name}")
+
+
+def _zoneinfo_getattr(obj: object, name: str) -> Any:
+    from zoneinfo import ZoneInfo
+
+    if obj is ZoneInfo and name == "_unpickle":
+        return ZoneInfo._unpickle  # type: ignore[attr-defined]
+    raise pickle.UnpicklingError(f"refused in a recorded digest: getattr(..., {name!r})")
+
+
+def _load_digest(data: bytes) -> Digest:
+    digest = _DigestUnpickler(io.BytesIO(zlib.decompress(data))).load()
+    if not isinstance(digest, Digest):
+        raise pickle.UnpicklingError("a recorded digest is not a Digest")
+    return digest
+
+
+def _global_key(renderer: Renderer, settings: str, topics: Sequence[Topic], feeds: bool) -> str:
+    """What every page depends on: the program, the templates, the settings."""
+    import tracker
+
+    parts = [tracker.__version__, settings, repr(tuple(topics)), repr(feeds)]
+    package = Path(tracker.__file__).parent
+    sources = [package / f"{name}.py" for name in _SOURCES]
+    loader = renderer.env.loader
+    folders = getattr(loader, "searchpath", [])
+    templates = sorted(p for folder in folders for p in Path(folder).iterdir() if p.is_file())
+    digest = hashlib.sha256("\0".join(parts).encode())
+    for path in (*sources, *templates):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _hash(*parts: str) -> str:
+    return hashlib.blake2b("\0".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def _files(folder: Path) -> set[str]:
+    """The names of the files in ``folder`` (none when it does not exist)."""
+    try:
+        with os.scandir(folder) as entries:
+            return {e.name for e in entries}
+    except FileNotFoundError:
+        return set()

@@ -134,6 +134,30 @@ def m007_retention(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE entries ADD COLUMN pruned_at TEXT")
 
 
+@migrations()
+def m008_site_pages(db: sqlite_utils.Database) -> None:
+    """Issue 8: what each page of a site folder was last built from, so a rebuild renders only
+    pages whose inputs changed. ``fingerprint`` hashes the inputs; ``data`` keeps what other
+    pages need from it (a story's search row, a day's digest); ``sort`` orders search rows."""
+    db.execute(
+        """
+        CREATE TABLE site_pages (
+            site TEXT NOT NULL,
+            path TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            sort REAL NOT NULL DEFAULT 0,
+            data BLOB,
+            PRIMARY KEY (site, path)
+        ) WITHOUT ROWID"""
+    )
+    # Small settings the program keeps for itself, e.g. the hash of the topic definitions the
+    # stored matches were made with; and the stories saved since topics were last matched.
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("CREATE TABLE topics_pending (story_id TEXT PRIMARY KEY)")
+
+
 # What SQLite says -> what a person can do about it (issue 7: faults get a clear error).
 _SQLITE_PROBLEMS = (
     ("readonly", "the database is read-only (check permissions of the file and its folder)"),
@@ -542,6 +566,8 @@ class Store:
             },
             pk="id",
         )
+        # Issue 8: topics are re-matched only for stories saved since the last matching.
+        self.db.execute("INSERT OR IGNORE INTO topics_pending VALUES (?)", [story.id])
 
     def members(self, story_ids: Iterable[str]) -> dict[str, list[Member]]:
         """The members of each story, oldest first."""
@@ -650,6 +676,101 @@ class Store:
             for story_id, topic in rows:
                 out.setdefault(story_id, []).append(topic)
         return out
+
+    def topics_pending(self) -> list[str]:
+        """Stories saved since topics were last matched (``clear_topics_pending``)."""
+        return [r[0] for r in self.db.execute("SELECT story_id FROM topics_pending ORDER BY 1")]
+
+    def clear_topics_pending(self) -> None:
+        self.db.execute("DELETE FROM topics_pending")
+
+    def set_story_topics(
+        self, story_ids: Sequence[str], matches: dict[str, dict[str, str]]
+    ) -> None:
+        """Replace the topics of just these stories (topic slug -> {story id: matched terms})."""
+        for start in range(0, len(story_ids), 500):
+            chunk = list(story_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            self.db.execute(f"DELETE FROM topic_stories WHERE story_id IN ({marks})", chunk)
+        self.db.table("topic_stories").insert_all(
+            (
+                {"topic": slug, "story_id": s, "matched": m}
+                for slug, found in sorted(matches.items())
+                for s, m in sorted(found.items())
+            ),
+            pk=("topic", "story_id"),
+        )
+
+    def topic_counts(self) -> dict[str, int]:
+        rows = self.db.execute("SELECT topic, count(*) FROM topic_stories GROUP BY topic")
+        return {topic: int(n) for topic, n in rows}
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value])
+
+    def story_fingerprint_rows(self) -> Iterator[tuple[Any, ...]]:
+        """Per story, in id order: id, first_seen and what its page is built from (issue 8)."""
+        return iter(
+            self.db.execute(
+                """SELECT s.id, s.first_seen, s.headline, s.link, s.summary, s.last_seen,
+                       s.n_entries, s.n_outlets, s.shared_terms,
+                       (SELECT group_concat(topic, ',') FROM
+                          (SELECT topic FROM topic_stories t WHERE t.story_id = s.id
+                           ORDER BY topic)) AS topics
+                   FROM stories s ORDER BY s.id"""
+            )
+        )
+
+    def member_times(self, story_ids: Sequence[str]) -> Iterator[str]:
+        """The published times (ISO text) of the members of these stories."""
+        for start in range(0, len(story_ids), 500):
+            chunk = list(story_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            cursor = self.db.execute(
+                f"""SELECT DISTINCT substr(e.published, 1, 13) FROM story_entries se
+                    JOIN entries e ON e.id = se.entry_id WHERE se.story_id IN ({marks})""",
+                chunk,
+            )
+            for row in cursor:
+                yield str(row[0])
+
+    def site_records(self, site: str, kind: str) -> dict[str, tuple[str, str]]:
+        """path -> (key, fingerprint) of the recorded pages of one kind."""
+        cursor = self.db.execute(
+            "SELECT path, key, fingerprint FROM site_pages WHERE site = ? AND kind = ?",
+            [site, kind],
+        )
+        return {path: (key, fp) for path, key, fp in cursor}
+
+    def site_data(self, site: str, kind: str) -> Iterator[tuple[str, Any]]:
+        """(key, data) of the recorded pages of one kind, by ``sort`` descending then key."""
+        cursor = self.db.execute(
+            "SELECT key, data FROM site_pages WHERE site = ? AND kind = ? ORDER BY sort DESC, key",
+            [site, kind],
+        )
+        return iter(cursor)
+
+    def save_site_records(
+        self, site: str, rows: Iterable[tuple[str, str, str, str, float, Any]]
+    ) -> None:
+        """Upsert (path, kind, key, fingerprint, sort, data) records of a site folder."""
+        self.db.conn.executemany(
+            "INSERT OR REPLACE INTO site_pages (site, path, kind, key, fingerprint, sort, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(site, *row) for row in rows],
+        )
+
+    def drop_site_records(self, site: str, paths: Sequence[str]) -> None:
+        for start in range(0, len(paths), 500):
+            chunk = list(paths[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            self.db.execute(
+                f"DELETE FROM site_pages WHERE site = ? AND path IN ({marks})", [site, *chunk]
+            )
 
     def topic_story_ids(self, topic: str) -> list[str]:
         cursor = self.db.execute(

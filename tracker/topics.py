@@ -4,26 +4,38 @@ A topic's terms (keywords and aliases) match on word boundaries. Case: a term wi
 case letter (``TSMC``, ``H20``) or a short one with a capital or digit (``R1``, ``Meta``) must
 match exactly; longer terms (``Nvidia``, ``DeepSeek``, ``export controls``) ignore case. The
 words of a phrase may be separated by spaces or hyphens. A text containing any ``exclude``
-term does not match.
+term does not match. ``weak`` terms count only when the same entry also names the topic by a
+term that is not weak: ambiguous names (``R1``, ``V3``: a Motorola RAZR V3 is not DeepSeek's)
+and incidental uses ("Nvidia GPUs" as another company's hardware; a keyword inside a weak
+mention is part of it). A ``near`` rule names the topic
+when a word of one list is within a few words of a word of another ("curbs on chip sales",
+"how America sanctions China"); such a hit weighs like a phrase.
 
-A story belongs to a topic when its headline matches, or when its members, taken together,
-are about the topic: a member whose title matches counts 1, one whose summary alone names the
-topic at least twice (a phrase counts twice) counts 1/2 (a single name in a summary is
-context, not subject), and
-the story needs half its members' weight. So one passing mention in one member of a big
-story is not enough, and neither is one in a lone entry's summary.
+Salience. A title names the topic only when some mention is not in passing: a mention right
+after a comparison cue ("compete with Nvidia", "as good as Nvidia DLSS", "like the RTX 5090",
+"Watch out Nvidia", "including DeepSeek R1") is about something else, and so is one outside
+the first item of a roundup ("China's artificial sun, DeepSeek: 7 science highlights"). A title
+that names the topic only in passing makes the entry weigh 0: its subject is the other thing.
+
+A story belongs to a topic when its headline names it, or when its members, taken together,
+are about the topic: a member whose title names it counts 1, one whose summary alone names
+the topic at least twice (a phrase or a ``near`` hit counts twice) counts 1/2 (a single name
+in a summary is context, not subject), and the story needs half its members' weight. So one
+passing mention in one member of a big story is not enough, and neither is one in a lone
+entry's summary.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from tracker.models import Member, Story, Topic, TopicDay
+from tracker.models import Member, Story, Topic, TopicDay, TopicNear
 
 
 def is_case_sensitive(term: str) -> bool:
@@ -33,12 +45,95 @@ def is_case_sensitive(term: str) -> bool:
     return len(term) <= 4 and any(c.isupper() or c.isdigit() for c in term)
 
 
+def _body(term: str) -> str:
+    words = [re.escape(w) for w in re.split(r"[\s\-]+", term.strip()) if w]
+    return r"[\s\-]+".join(words)
+
+
 @lru_cache(maxsize=4096)
 def term_pattern(term: str) -> re.Pattern[str]:
-    words = [re.escape(w) for w in re.split(r"[\s\-]+", term.strip()) if w]
-    body = r"[\s\-]+".join(words)
     flags = 0 if is_case_sensitive(term) else re.IGNORECASE
-    return re.compile(rf"(?<!\w){body}(?!\w)", flags)
+    return re.compile(rf"(?<!\w){_body(term)}(?!\w)", flags)
+
+
+@lru_cache(maxsize=256)
+def any_term_pattern(topic: Topic) -> re.Pattern[str]:
+    """One pattern for every word a topic can match on: a quick test before the per-term ones."""
+    terms = [*topic.keywords, *topic.aliases, *topic.weak]
+    terms += [t for rule in topic.near for t in rule.terms]
+    bodies = [_body(t) if is_case_sensitive(t) else f"(?i:{_body(t)})" for t in terms]
+    return re.compile(rf"(?<!\w)(?:{'|'.join(bodies)})(?!\w)")
+
+
+#: Words right before a mention that make it a comparison or an example, not the subject:
+#: "compete with Nvidia", "better than Nvidia", "as good as Nvidia DLSS", "GPUs like the RTX
+#: 5090", "Watch out Nvidia", "including DeepSeek R1". Matched against the end of the text
+#: before the mention, allowing an article in between. "X vs Y" is left out on purpose: a
+#: head-to-head ("ChatGPT vs. DeepSeek") is about both.
+_PASSING = re.compile(
+    r"(?<!\w)(?:like|unlike|than|including|such\s+as|as\s+\w+\s+as"
+    r"|compet(?:e|es|ing)\s+with|rival(?:s|ling|ing)?(?:\s+to)?|alternative\s+to"
+    r"|challeng(?:e|es|ing)|tak(?:e|es|ing)\s+on|watch\s+out,?|outperform(?:s|ing)?)"
+    r"\.?\s+(?:(?:the|an?)\s+)?$",
+    re.IGNORECASE,
+)
+
+#: A title that lists several stories ("..., DeepSeek: 7 science highlights"). Only its first
+#: item is its subject.
+_ROUNDUP = re.compile(
+    r"(?<!\w)(?:highlights|round-?up|weekend\s+reads|you\s+(?:may\s+)?(?:have\s+)?missed"
+    r"|newsletter|things\s+to\s+know|this\s+week\s+in|briefing)(?!\w)",
+    re.IGNORECASE,
+)
+_ITEM_BREAK = re.compile(r"[,;:|]|\s[\u2013\u2014-]\s")
+_WORD = re.compile(r"\w+")
+_JOINED = re.compile(r"[\s\-]*")  # between two names of one mention: "DeepSeek R1"
+
+
+def _end_of_word(text: str, at: int) -> int:
+    match = _WORD.match(text, at)
+    return match.end() if match else at
+
+
+def _first_item(title: str) -> tuple[int, int] | None:
+    """The span of a roundup title's first item (None when the title is not a roundup)."""
+    if not _ROUNDUP.search(title):
+        return None
+    start = 0
+    for brk in [*_ITEM_BREAK.finditer(title), None]:
+        end = brk.start() if brk else len(title)
+        if title[start:end].strip() and not _ROUNDUP.search(title[start:end]):
+            return start, end
+        start = brk.end() if brk else end
+    return None
+
+
+def passing(title: str, at: int) -> bool:
+    """Whether the mention starting at ``at`` in ``title`` is a comparison or a side item."""
+    if _PASSING.search(title[max(0, at - 40) : at]):
+        return True
+    item = _first_item(title)
+    return item is not None and not item[0] <= at < item[1]
+
+
+def _near_hits(rule: TopicNear, text: str) -> list[int]:
+    """Start offsets of the ``terms`` mentions with a ``with_terms`` mention close by."""
+    starts = [m.start() for t in rule.terms for m in term_pattern(t).finditer(text)]
+    if not starts:
+        return []
+    words = [m.start() for m in _WORD.finditer(text)]
+
+    def index(at: int) -> int:
+        return bisect_right(words, at) - 1
+
+    found = [(at, index(at)) for at in starts]
+    others = [index(m.start()) for t in rule.with_terms for m in term_pattern(t).finditer(text)]
+    return sorted(at for at, i in found if any(abs(i - j) <= rule.within for j in others))
+
+
+def near_label(rule: TopicNear) -> str:
+    """How a ``near`` rule is shown among matched terms."""
+    return f"{rule.terms[0]} ~ {rule.with_terms[0]}"
 
 
 @dataclass(frozen=True)
@@ -47,15 +142,71 @@ class Matcher:
 
     topic: Topic
 
-    def terms(self, text: str) -> list[str]:
-        """The topic's terms found in ``text`` (empty when an exclusion vetoes it)."""
-        if not text:
-            return []
-        if any(term_pattern(x).search(text) for x in self.topic.exclude):
-            return []
+    def vetoed(self, text: str) -> bool:
+        return any(term_pattern(x).search(text) for x in self.topic.exclude)
+
+    def _weak(self, text: str) -> list[tuple[str, int, int]]:
+        """(term, start, end) of the ``weak`` mentions in ``text``."""
         return [
-            t for t in (*self.topic.keywords, *self.topic.aliases) if term_pattern(t).search(text)
+            (t, m.start(), m.end()) for t in self.topic.weak for m in term_pattern(t).finditer(text)
         ]
+
+    def _strong(self, text: str) -> list[tuple[str, int, int]]:
+        """(term, offset, weight) of the keyword, alias and near mentions in ``text``.
+
+        A keyword inside a weak mention ("Nvidia" in a weak "Nvidia GPUs") is part of it.
+        """
+        shadows = [(start, end) for _, start, end in self._weak(text)]
+        out = []
+        for t in (*self.topic.keywords, *self.topic.aliases):
+            weight = 2 if len(t.split()) > 1 else 1
+            out += [
+                (t, m.start(), weight)
+                for m in term_pattern(t).finditer(text)
+                if not any(a <= m.start() and m.end() <= b for a, b in shadows)
+            ]
+        for rule in self.topic.near:
+            out += [(near_label(rule), at, 2) for at in _near_hits(rule, text)]
+        return out
+
+    def occurrences(self, text: str, context: str = "") -> list[tuple[str, int, int]]:
+        """(term, offset, weight) of every mention in ``text``, in order; [] when vetoed.
+
+        ``context`` is the rest of the entry (its summary for a title and vice versa): a
+        ``weak`` mention counts (weight 1) when ``text`` or ``context`` also names the topic
+        by a term that is not weak.
+        """
+        if not text or not any_term_pattern(self.topic).search(text) or self.vetoed(text):
+            return []
+        out = self._strong(text)
+        if self.topic.weak and (out or (context and bool(self.occurrences(context)))):
+            out += [(t, start, 1) for t, start, _ in self._weak(text)]
+        return sorted(out, key=lambda o: (o[1], o[0]))
+
+    def covers(self, name: str) -> bool:
+        """Whether ``name`` is one of the topic's terms, weak ones included (emerging terms)."""
+        if self.vetoed(name):
+            return False
+        every = (*self.topic.keywords, *self.topic.aliases, *self.topic.weak)
+        return any(term_pattern(t).search(name) for t in every)
+
+    def terms(self, text: str, context: str = "") -> list[str]:
+        """The topic's terms found in ``text`` (empty when an exclusion vetoes it)."""
+        return list(dict.fromkeys(t for t, _, _ in self.occurrences(text, context)))
+
+    def title_terms(self, title: str, context: str = "") -> tuple[list[str], bool]:
+        """The terms of the title's non-passing mentions, and whether it names the topic at all."""
+        found = self.occurrences(title, context)
+        salient: list[str] = []
+        previous, was_passing = -1, False
+        for term, at, _ in found:
+            # "including DeepSeek R1": a name right after a passing one is passing too.
+            if previous < 0 or not _JOINED.fullmatch(title, previous, at):
+                was_passing = passing(title, at)
+            if not was_passing:
+                salient.append(term)
+            previous = _end_of_word(title, at)
+        return list(dict.fromkeys(salient)), bool(found)
 
 
 #: How often a summary must name the topic when the title does not: one mention of a name in
@@ -64,38 +215,36 @@ class Matcher:
 SUMMARY_MENTIONS = 2
 
 
-def mentions(matcher: Matcher, text: str) -> int:
-    """Weighted count of the topic's terms in ``text``: phrases 2, single words 1; 0 if vetoed."""
-    if not matcher.terms(text):
-        return 0
-    return sum(
-        len(term_pattern(t).findall(text)) * (2 if len(t.split()) > 1 else 1)
-        for t in (*matcher.topic.keywords, *matcher.topic.aliases)
-    )
+def mentions(matcher: Matcher, text: str, context: str = "") -> int:
+    """Weighted count of the topic's mentions in ``text``: phrases and near hits 2, words 1."""
+    return sum(w for _, _, w in matcher.occurrences(text, context))
 
 
 def member_weight(matcher: Matcher, member: Member) -> tuple[float, list[str]]:
-    """1 when the member's title names the topic, 1/2 when its summary names it repeatedly."""
-    in_title = matcher.terms(member.title)
-    if in_title:
-        return 1.0, in_title
-    if mentions(matcher, member.summary) >= SUMMARY_MENTIONS:
-        return 0.5, matcher.terms(member.summary)
+    """1 when the member's title names the topic as its subject, 1/2 when its summary names it
+    repeatedly, 0 when its title names it only in passing or not at all."""
+    salient, named = matcher.title_terms(member.title, member.summary)
+    if salient:
+        return 1.0, salient
+    if named:
+        return 0.0, []
+    if mentions(matcher, member.summary, member.title) >= SUMMARY_MENTIONS:
+        return 0.5, matcher.terms(member.summary, member.title)
     return 0.0, []
 
 
 def story_terms(topic: Topic, story: Story) -> list[str]:
     """The terms by which ``story`` belongs to ``topic``; empty when it does not."""
     matcher = Matcher(topic)
-    found: dict[str, None] = dict.fromkeys(matcher.terms(story.headline))
-    headline_hit = bool(found)
+    salient, _ = matcher.title_terms(story.headline, story.summary)
+    found: dict[str, None] = dict.fromkeys(salient)
     weight = 0.0
     for member in story.members:
         w, terms = member_weight(matcher, member)
         weight += w
         found.update(dict.fromkeys(terms))
     members = max(len(story.members), 1)
-    if headline_hit or weight / members >= 0.5:
+    if salient or weight / members >= 0.5:
         return list(found)
     return []
 

@@ -200,7 +200,7 @@ def emerging_terms(
         if len(outlets[key]) < min_outlets:
             continue
         term = min(surface[key].items(), key=lambda kv: (-kv[1], kv[0]))[0]
-        if any(m.terms(term) for m in matchers):
+        if any(m.covers(term) for m in matchers):
             continue
         observed = per_day[key][day]
         past = sum(n for d, n in per_day[key].items() if d < day)
