@@ -336,12 +336,20 @@ class Renderer:
         return self._render("feeds.html", root=root, states=ordered, counts=counts)
 
     def feeds_opml(self, feeds: Sequence[Feed], *, title: str = "tracker") -> str:
-        """The followed feeds as OPML 2.0, to import into any feed reader."""
-        live = sorted(
-            (f for f in feeds if f.status not in ("gone", "removed") and safe_url(f.url)),
-            key=lambda f: ((f.outlet or f.title).casefold(), f.url),
-        )
-        return self._render("feeds.opml", feeds=live, title=title)
+        """The followed feeds as OPML 2.0 (the same writer as `tracker feeds export`)."""
+        from tracker.opml import OpmlFeed, to_opml
+
+        live = [
+            OpmlFeed(
+                url=f.url,
+                title=f.outlet or f.title,
+                category=f.category,
+                site_url=safe_url(f.site_url) if f.site_url else "",
+            )
+            for f in feeds
+            if f.status not in ("gone", "removed") and safe_url(f.url)
+        ]
+        return to_opml(live, title=title)
 
     # --- email and feeds ----------------------------------------------------------------
 
