@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from playwright.sync_api import Browser
 
 from tracker.cli import cli
 from tracker.demo import CORPUS, corpus_feeds
@@ -19,7 +20,6 @@ from tracker.resources import examples_dir
 CORPUS_DIR = examples_dir() / CORPUS
 DAYS = sorted(p.name for p in (CORPUS_DIR / "feeds").iterdir() if p.is_dir())
 OUTLETS = {outlet for _, outlet, aggregator in corpus_feeds(CORPUS_DIR).values() if not aggregator}
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 def run_demo(out: Path) -> str:
@@ -136,35 +136,18 @@ def test_the_demo_refuses_a_folder_that_is_not_its_own(tmp_path: Path) -> None:
 
 
 @pytest.mark.browser
-def test_the_27_january_page_in_a_real_browser(demo: tuple[Path, str]) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (scripts/test.sh installs it)")
-    from playwright.sync_api import sync_playwright
-
+def test_the_27_january_page_in_a_real_browser(demo: tuple[Path, str], chromium: Browser) -> None:
     out, _ = demo
     requests: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page()
-        page.on("request", lambda r: requests.append(r.url))
-        page.goto((out / "days" / "2025-01-27.html").as_uri())
-        assert page.locator("#h-topic-deepseek").is_visible()
-        page.locator("#h-topic-deepseek a").click()
-        page.wait_for_load_state()
-        assert page.url.endswith("/topics/deepseek.html")
-        assert page.locator("h1").first.inner_text().strip() == "DeepSeek"
-        browser.close()
+    page = chromium.new_page()
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto((out / "days" / "2025-01-27.html").as_uri())
+    assert page.locator("#h-topic-deepseek").is_visible()
+    page.locator("#h-topic-deepseek a").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/topics/deepseek.html")
+    assert page.locator("h1").first.inner_text().strip() == "DeepSeek"
+    page.close()
     assert all(u.startswith("file://") for u in requests), requests
 
 

@@ -21,6 +21,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 
 from tracker.app import App
 from tracker.config import config_from_mapping
@@ -29,7 +30,6 @@ from tracker.parse import parse_feed
 
 SANITIZE = Path(__file__).parent / "data" / "robustness" / "feedparser-tests" / "tests"
 SANITIZE = SANITIZE / "wellformed" / "sanitize"
-CHROMIUM = Path("/usr/bin/chromium")
 NOW = datetime(2025, 1, 27, 18, tzinfo=UTC)
 DAY = date(2025, 1, 27)
 
@@ -307,10 +307,7 @@ def test_search_index_is_data_only(built: Path) -> None:
 
 @pytest.mark.browser
 @pytest.mark.slow
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
-def test_no_injected_script_runs_in_a_real_browser(built: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_no_injected_script_runs_in_a_real_browser(built: Path, chromium: Browser) -> None:
     site = built / "site"
     pages = [site / "index.html", site / f"days/{DAY}.html", site / "topics/xss.html"]
     pages += [
@@ -318,19 +315,15 @@ def test_no_injected_script_runs_in_a_real_browser(built: Path) -> None:
     ][:20]
     urls = [p.as_uri() for p in pages] + [(site / "search.html").as_uri() + "?q=xss"]
     dialogs: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        page = browser.new_page()
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        for url in urls:
-            page.goto(url)
-            page.wait_for_load_state("load")
-            for link in page.locator("a").all()[:200]:
-                href = link.get_attribute("href") or ""
-                assert not BAD_SCHEME.match(href.strip()), (url, href)
-            assert page.evaluate("typeof window.__xss") == "undefined", url
-        assert "xss payload" in page.content()  # the search page found the payloads
-        browser.close()
+    page = chromium.new_page()
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    for url in urls:
+        page.goto(url)
+        page.wait_for_load_state("load")
+        for link in page.locator("a").all()[:200]:
+            href = link.get_attribute("href") or ""
+            assert not BAD_SCHEME.match(href.strip()), (url, href)
+        assert page.evaluate("typeof window.__xss") == "undefined", url
+    assert "xss payload" in page.content()  # the search page found the payloads
+    page.close()
     assert dialogs == []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
@@ -13,23 +12,14 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from conftest import CHROMIUM
+from playwright.sync_api import Browser, Page
 
 from tracker.errors import TrackerError
 from tracker.models import Digest, Member, Story, Topic, TopicDay, TopicPage, TopicSection
 from tracker.render import Renderer
 from tracker.site import SiteReport, build_site, write_pages
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PWN_TITLE = '<img src=x onerror="window.__pwned=1">Chip <b>bans</b>'
 
 DEEPSEEK = Topic(slug="deepseek", name="DeepSeek", keywords=("DeepSeek",))
@@ -286,14 +276,6 @@ def test_every_internal_link_resolves(tmp_path: Path) -> None:
 needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (CI installs it)"
 )
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def visit(

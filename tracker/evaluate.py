@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tracker import cluster as clustering
 from tracker.errors import TrackerError
 from tracker.models import Doc
+
+T = TypeVar("T")
 
 
 def _text(row: Mapping[str, Any], key: str, required: bool) -> str:
@@ -63,23 +65,24 @@ def _row(line: str) -> tuple[Doc, str]:
     return doc, _text(row, "label", required=True)
 
 
-def read_labelled(path: Path) -> tuple[list[Doc], dict[str, str]]:
-    """The docs of a labelled JSON Lines file, in file order, and their gold labels by id.
+def read_rows(path: Path, row: Callable[[str], tuple[Doc, T]]) -> tuple[list[Doc], dict[str, T]]:
+    """The docs of a labelled JSON Lines file, in file order, and what ``row`` read for each id.
 
-    Blank lines are skipped. Raises TrackerError naming the file and line of the first problem.
+    Blank lines are skipped. Raises TrackerError naming the file and line of the first problem
+    (``row`` raises ValueError for a bad line).
     """
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as e:
         raise TrackerError(f"cannot read labelled file: {path}") from e
     docs: list[Doc] = []
-    gold: dict[str, str] = {}
+    gold: dict[str, T] = {}
     for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            doc, label = _row(line)
-        except ValueError as e:
+            doc, label = row(line)
+        except ValueError as e:  # json.JSONDecodeError is a ValueError
             raise TrackerError(f"{path}: line {n}: {e}") from e
         if doc.id in gold:
             raise TrackerError(f"{path}: line {n}: duplicate id {doc.id!r}")
@@ -88,6 +91,11 @@ def read_labelled(path: Path) -> tuple[list[Doc], dict[str, str]]:
     if not docs:
         raise TrackerError(f"{path}: no labelled entries")
     return docs, gold
+
+
+def read_labelled(path: Path) -> tuple[list[Doc], dict[str, str]]:
+    """The docs of an ``eval-clusters`` file and their gold story labels by id."""
+    return read_rows(path, _row)
 
 
 def _pairs(n: int) -> int:

@@ -20,6 +20,7 @@ from typing import Any
 from tracker import cluster as clustering
 from tracker import topics as topicking
 from tracker.errors import TrackerError
+from tracker.evaluate import read_rows
 from tracker.models import Doc, Member, Story, Topic
 
 
@@ -50,26 +51,7 @@ def _row(line: str) -> tuple[Doc, frozenset[str]]:
 
 def read_topic_labelled(path: Path) -> tuple[list[Doc], dict[str, frozenset[str]]]:
     """The docs of a JSON Lines file with gold ``topics`` lists, and the gold sets by id."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as e:
-        raise TrackerError(f"cannot read labelled file: {path}") from e
-    docs: list[Doc] = []
-    gold: dict[str, frozenset[str]] = {}
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            doc, topics = _row(line)
-        except ValueError as e:  # json.JSONDecodeError is a ValueError
-            raise TrackerError(f"{path}: line {n}: {e}") from e
-        if doc.id in gold:
-            raise TrackerError(f"{path}: line {n}: duplicate id {doc.id!r}")
-        docs.append(doc)
-        gold[doc.id] = topics
-    if not docs:
-        raise TrackerError(f"{path}: no labelled entries")
-    return docs, gold
+    return read_rows(path, _row)
 
 
 def stories_of(docs: Sequence[Doc], params: clustering.ClusterParams) -> list[Story]:

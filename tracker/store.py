@@ -180,6 +180,13 @@ def explain(error: sqlite3.Error) -> str:
     return str(error)
 
 
+
+def _in_chunks(values: Sequence[str]) -> Iterator[tuple[list[str], str]]:
+    """``values`` in slices SQLite accepts as parameters, each with its ``?,?,…`` marks."""
+    for start in range(0, len(values), 500):
+        chunk = list(values[start : start + 500])
+        yield chunk, ",".join("?" * len(chunk))
+
 def ts(value: datetime) -> str:
     """A datetime as stored: UTC, second precision, ISO 8601."""
     if value.tzinfo is None:
@@ -331,9 +338,7 @@ class Store:
     def published_of(self, ids: Sequence[str]) -> list[datetime]:
         """When the stored entries with these ids were published (as first stored)."""
         out: list[datetime] = []
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(ids):
             cursor = self.db.execute(f"SELECT published FROM entries WHERE id IN ({marks})", chunk)
             out.extend(_req_dt(row[0]) for row in cursor)
         return out
@@ -477,9 +482,7 @@ class Store:
 
     def _known_ids(self, ids: Sequence[str]) -> set[str]:
         known: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(ids):
             cursor = self.db.execute(f"SELECT id FROM entries WHERE id IN ({marks})", chunk)
             known.update(row[0] for row in cursor)
         return known
@@ -573,9 +576,7 @@ class Store:
         """The members of each story, oldest first."""
         out: dict[str, list[Member]] = {}
         ids = sorted(set(story_ids))
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(ids):
             rows = self._rows(
                 f"""SELECT se.story_id, se.similarity, se.joined_terms,
                        e.id, e.title, e.link, e.outlet,
@@ -620,9 +621,7 @@ class Store:
         members = self.members(ids)
         topics = self.topics_of(ids)
         rows: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(ids):
             for r in self._rows(f"SELECT * FROM stories WHERE id IN ({marks})", chunk):
                 rows[r["id"]] = r
         return [
@@ -665,9 +664,7 @@ class Store:
     def topics_of(self, story_ids: Iterable[str]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         ids = list(story_ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(ids):
             rows = self.db.execute(
                 f"SELECT story_id, topic FROM topic_stories WHERE story_id IN ({marks})"
                 " ORDER BY topic",
@@ -688,9 +685,7 @@ class Store:
         self, story_ids: Sequence[str], matches: dict[str, dict[str, str]]
     ) -> None:
         """Replace the topics of just these stories (topic slug -> {story id: matched terms})."""
-        for start in range(0, len(story_ids), 500):
-            chunk = list(story_ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(story_ids):
             self.db.execute(f"DELETE FROM topic_stories WHERE story_id IN ({marks})", chunk)
         self.db.table("topic_stories").insert_all(
             (
@@ -727,9 +722,7 @@ class Store:
 
     def member_times(self, story_ids: Sequence[str]) -> Iterator[str]:
         """The published times (ISO text) of the members of these stories."""
-        for start in range(0, len(story_ids), 500):
-            chunk = list(story_ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(story_ids):
             cursor = self.db.execute(
                 f"""SELECT DISTINCT substr(e.published, 1, 13) FROM story_entries se
                     JOIN entries e ON e.id = se.entry_id WHERE se.story_id IN ({marks})""",
@@ -765,9 +758,7 @@ class Store:
         )
 
     def drop_site_records(self, site: str, paths: Sequence[str]) -> None:
-        for start in range(0, len(paths), 500):
-            chunk = list(paths[start : start + 500])
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(paths):
             self.db.execute(
                 f"DELETE FROM site_pages WHERE site = ? AND path IN ({marks})", [site, *chunk]
             )
