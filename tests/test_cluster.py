@@ -504,3 +504,98 @@ def test_an_aggregator_item_joins_the_story_it_links_to() -> None:
     slash = doc("h3", "DeepSeek R1 Rivals OpenAI o1", hours=7, outlet="Slashdot", aggregator=True)
     result = {a.entry_id: a.story_id for a in cluster.cluster([*ALL, hn, slash])}
     assert result["h2"] == result["h3"] == "sd1"
+
+
+# --- link slugs, Title Case headlines, service items of several outlets --------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        (
+            "https://www.axios.com/2025/01/26/trump-deportation-colombia-gustavo-petro",
+            "trump deportation colombia gustavo petro",
+        ),
+        (
+            "https://www.nytimes.com/2025/01/26/world/americas/colombia-us-deportation-flights.html",
+            "colombia us deportation flights",
+        ),
+        ("https://www.bbc.com/news/articles/c8r5y75d17vo", ""),  # an id, not words
+        ("https://example.com/news/2025/jan/27", ""),  # dates and sections only
+        (
+            "https://www.yahoo.com/news/displaced-palestinians-returning-104916185.html",
+            "displaced palestinians returning",
+        ),
+        ("not a url at all", ""),
+        ("http://[::1", ""),  # unparseable: no words, no error
+        ("", ""),
+    ],
+)
+def test_link_words_read_the_slug_only(url: str, words: str) -> None:
+    assert cluster.link_words(url) == words
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        (
+            "Trump Administration Begins Immigration Arrests in Chicago",
+            "Trump administration begins immigration arrests in chicago",
+        ),
+        # Acronyms, mixed case and model names keep their case in a Title Case headline.
+        (
+            "DeepSeek Releases R1 Model as TSMC Shares Fall",
+            "DeepSeek releases R1 model as TSMC shares fall",
+        ),
+        # Sentence case is left alone: its capitals are names.
+        (
+            "Colombia hits back at Trump with tariffs on US goods",
+            "Colombia hits back at Trump with tariffs on US goods",
+        ),
+        ("Samsung Galaxy S25", "Samsung Galaxy S25"),  # too short to tell
+    ],
+)
+def test_headline_case_lowers_title_case_words(title: str, expected: str) -> None:
+    assert cluster.headline_case(title) == expected
+
+
+def test_title_case_words_are_not_entities_but_names_in_sentence_case_are() -> None:
+    entities = set(
+        cluster.entity_tokens(
+            cluster.headline_case("Trump Administration Begins Immigration Arrests in Chicago")
+        )
+    )
+    assert "Begins" not in entities and "Arrests" not in entities
+    assert "Trump" in cluster.entity_tokens("Colombia hits back at Trump with tariffs")
+
+
+def test_a_shared_slug_joins_headlines_that_share_little() -> None:
+    a = Doc(
+        "a",
+        "Colombia backs down",
+        "",
+        T0,
+        "CNN",
+        link="https://cnn.example/2025/01/26/colombia-deportation-flights-tariffs-trump",
+    )
+    b = Doc(
+        "b",
+        "White House claims a win",
+        "",
+        T0 + timedelta(hours=2),
+        "Axios",
+        link="https://axios.example/2025/01/26/trump-colombia-deportation-flights-tariffs",
+    )
+    without = [replace(a, link=""), replace(b, link="")]
+    assert partition(cluster.cluster(without)) == {frozenset({"a"}), frozenset({"b"})}
+    assert partition(cluster.cluster([a, b])) == {frozenset({"a", "b"})}
+
+
+def test_service_items_of_two_outlets_never_join_but_one_outlets_update_does() -> None:
+    title = "Best Samsung Galaxy S25 deals: $200 gift cards and free offers at Verizon"
+    docs = [
+        doc("z1", title, hours=0, outlet="ZDNet"),
+        doc("c1", title, hours=1, outlet="CNET"),  # the same words, another outlet
+        doc("z2", title.replace("$200", "$300"), hours=5, outlet="ZDNet"),  # an update
+    ]
+    assert partition(cluster.cluster(docs)) == {frozenset({"z1", "z2"}), frozenset({"c1"})}

@@ -887,4 +887,6 @@ def _html_text(fetched: Fetched) -> str:
 
 
 def _doc(entry: Entry, aggregator: bool) -> Doc:
-    return Doc(entry.id, entry.title, entry.summary, entry.published, entry.outlet, aggregator)
+    return Doc(
+        entry.id, entry.title, entry.summary, entry.published, entry.outlet, aggregator, entry.link
+    )

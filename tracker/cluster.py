@@ -55,10 +55,10 @@ class ClusterParams:
     """The knobs of the clustering; the defaults were tuned on two dev sets (docs/clustering.md)."""
 
     window_days: float = 3.0  # a story stays live this long after its latest member
-    threshold: float = 0.18  # join the best live story when the combined similarity >= this
+    threshold: float = 0.175  # join the best live story when the combined similarity >= this
     title_weight: float = 0.3
-    summary_weight: float = 0.4
-    entity_weight: float = 0.3
+    summary_weight: float = 0.5  # the summary and the words of the link's slug
+    entity_weight: float = 0.2
     decay_days: float = 3.0  # similarity *= exp(-days since the story's latest member / this)
     ngram_max: int = 1  # word n-grams of the title and summary views (2 scored lower)
     # Similarity *= this when every member so far comes from the doc's own outlet: one outlet's
@@ -71,8 +71,9 @@ class ClusterParams:
     # it a busy subject (DeepSeek, 27-31 Jan) chains into one story for as long as it is news.
     max_span_days: float = 3.0
     # Service items (deals, puzzle hints, buying guides) are singletons by the labelling
-    # guidelines; they join, or are joined by, another item only when nearly the same text.
-    service_threshold: float = 0.6
+    # guidelines: they never join, or are joined by, another outlet's items; one outlet's
+    # repeated or updated item joins when this similar (without the same-outlet factor).
+    service_threshold: float = 0.7
     # Each doc's IDF counts the docs published in the idf_days up to it (itself included),
     # never later ones: a doc's vector is then the same whether it is clustered in an hourly
     # run or in a replay of the week, which is what keeps story ids stable (issue 4).
@@ -111,6 +112,9 @@ def story_id_for(entry_id: str) -> str:
 
 # --- text --------------------------------------------------------------------------------
 
+# Hourly runs re-read the window and the IDF background; remembering the tokens of the
+# texts seen lately (about a week of a busy day's entries) spares re-tokenising them.
+_TOKEN_MEMO = 100_000
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"[$£€]?\w+(?:[.\-+]\w+)*%?")
@@ -217,6 +221,62 @@ def entity_tokens(text: str, stop: frozenset[str] | None = None) -> list[str]:
     return out
 
 
+_HEADLINE_WORD = re.compile(r"[^\W\d_][\w'\u2019]*")
+
+
+def headline_case(title: str) -> str:
+    """A Title Case headline with its ordinary capitalised words lower-cased.
+
+    "Trump Administration Begins Immigration Arrests in Chicago" capitalises every word, so
+    capitals there say nothing about names; the entity view would count "Begins" and
+    "Arrests". When at least three quarters of the longer non-stop words after the first
+    are capitalised, words written like "Begins" (capital, then lower case) lose their
+    capital; the first word, acronyms, mixed case and model names ("TSMC", "DeepSeek", "R1")
+    keep theirs. A sentence-case headline is returned as it is.
+    """
+    words = _HEADLINE_WORD.findall(title)[1:]
+    stop = _stop_words()
+    longer = [w for w in words if len(w) > 3 and w.casefold() not in stop]
+    if len(longer) < 3 or 4 * sum(w[0].isupper() for w in longer) < 3 * len(longer):
+        return title
+
+    def lower(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if match.start() == first or _DIGIT.search(word) or word[1:] != word[1:].lower():
+            return word
+        return word.lower()
+
+    first = next(_HEADLINE_WORD.finditer(title)).start()
+    return _HEADLINE_WORD.sub(lower, title)
+
+
+_SLUG_EXTENSION = re.compile(r"\.(?:s?html?|php|aspx?|cms)$")
+
+
+@functools.lru_cache(maxsize=_TOKEN_MEMO)
+def link_words(url: str) -> str:
+    """The words of a link's slug: ``/2025/01/26/trump-deportation-colombia`` gives
+    "trump deportation colombia".
+
+    Editors write slugs as a keyword summary of the story, often with names the headline
+    leaves out, so they join the summary view. Only path segments of three or more words
+    joined by ``-`` or ``_`` count; ids, dates, numbers and section names do not.
+    """
+    from urllib.parse import urlsplit
+
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return ""
+    words: list[str] = []
+    for segment in path.lower().split("/"):
+        segment = _SLUG_EXTENSION.sub("", segment)
+        parts = re.split(r"[-_]", segment)
+        if len(parts) >= 3:
+            words += [p for p in parts if len(p) > 1 and p.isalpha()]
+    return " ".join(words)
+
+
 # --- vectors -----------------------------------------------------------------------------
 
 
@@ -313,7 +373,13 @@ def _views(
     # points, comment counts), not the story: its headline, the linked article's, is what
     # joins it to the story it discusses.
     summaries = ["" if d.aggregator else plain_text(d.summary) for d in docs]
-    both = [t + " . " + s for t, s in zip(titles, summaries, strict=True)]
+    both = [headline_case(t) + " . " + s for t, s in zip(titles, summaries, strict=True)]
+    # The link's slug joins the summary view (after the entity text is taken: slugs are
+    # lower case). An aggregator's link is the article it discusses, so its slug counts.
+    summaries = [
+        (s + " . " + link_words(d.link)) if d.link else s
+        for s, d in zip(summaries, docs, strict=True)
+    ]
     out = []
     for vectorizer, texts in (
         (word_view(), titles),
@@ -324,11 +390,6 @@ def _views(
         names = _names(vectorizer, tf)
         out.append((_trailing_idf(tf, days, params.idf_days)[rows], names))
     return out
-
-
-# Hourly runs re-read the window and the IDF background; remembering the tokens of the
-# texts seen lately (about a week of a busy day's entries) spares re-tokenising them.
-_TOKEN_MEMO = 100_000
 
 
 @functools.lru_cache(maxsize=_TOKEN_MEMO)
@@ -530,12 +591,15 @@ class _Pass:
             (weight * cosine).sum(axis=0), total, out=np.zeros_like(total), where=total > 0
         )
         combined *= np.exp(-np.maximum(gap, 0.0) / self.params.decay_days)
-        own_outlet = self.story_outlet[stories] == self.doc_outlet[j]
-        combined[own_outlet & (self.doc_outlet[j] >= 0)] *= self.params.same_outlet_factor
+        own_outlet = (self.story_outlet[stories] == self.doc_outlet[j]) & (self.doc_outlet[j] >= 0)
         service = self.story_service[stories] | self.service[j]
+        combined[own_outlet & ~service] *= self.params.same_outlet_factor
         needed = np.where(service, self.params.service_threshold, self.params.threshold)
         span = self.days[j] - self.first[stories]
         closed = (gap > self.params.window_days) | (span > self.params.max_span_days)
+        # Service items (deals, hints, guides) of different outlets are never one story;
+        # one outlet's updated or repeated item is, when nearly the same text.
+        closed |= service & ~own_outlet
         combined[closed | (combined < needed)] = -1.0
         k = int(np.argmax(combined))  # first maximum: the oldest story wins a tie
         if combined[k] < 0:

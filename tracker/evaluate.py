@@ -61,6 +61,7 @@ def _row(line: str) -> tuple[Doc, str]:
         published=_published(row),
         outlet=source,
         aggregator=clustering.is_aggregator_outlet(source),
+        link=_text(row, "link", required=False),
     )
     return doc, _text(row, "label", required=True)
 

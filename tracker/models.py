@@ -148,6 +148,7 @@ class Doc:
     published: datetime
     outlet: str = ""
     aggregator: bool = False
+    link: str = ""  # the entry's link: its path's words join the summary view
 
 
 @dataclass(frozen=True)
