@@ -147,6 +147,26 @@ def test_a_single_name_in_a_lone_summary_is_context_but_repetition_or_a_phrase_i
     assert match_stories([EXPORT], [phrase])["export-controls"].keys() == {"p"}
 
 
+def test_a_phrase_inside_a_quotation_in_a_summary_is_a_passing_mention() -> None:
+    quoted = story(
+        "q",
+        "Nvidia says DeepSeek still needs its chips",
+        summaries=('"The compute is fully export control compliant," Nvidia said.',),
+    )
+    curly = story(
+        "c",
+        "Nvidia answers the sell-off",
+        summaries=("\u201cOur chips are export control compliant,\u201d it said.",),
+    )
+    stated = story(
+        "s",
+        "Nvidia answers the sell-off",
+        summaries=('The chips meet export controls, it said, calling R1 "excellent".',),
+    )
+    found = match_stories([EXPORT], [quoted, curly, stated])["export-controls"]
+    assert found.keys() == {"s"}
+
+
 def test_a_story_whose_members_mostly_name_the_topic_belongs_even_with_another_headline() -> None:
     s = story(
         "s",

@@ -215,9 +215,26 @@ class Matcher:
 SUMMARY_MENTIONS = 2
 
 
+_TAG = re.compile(r"<[^>]*>")
+#: A quotation in straight or curly double quotes, up to 400 characters.
+_QUOTED = re.compile(r"\"[^\"]{1,400}\"|\u201c[^\u201d]{1,400}\u201d")
+
+
 def mentions(matcher: Matcher, text: str, context: str = "") -> int:
-    """Weighted count of the topic's mentions in ``text``: phrases and near hits 2, words 1."""
-    return sum(w for _, _, w in matcher.occurrences(text, context))
+    """Weighted count of the topic's mentions in ``text``: phrases and near hits 2, words 1.
+
+    Mentions inside a quotation do not count: a summary quoting someone ("compute that is
+    fully export control compliant," Nvidia said) reports what they said about its own
+    subject, and the quoted phrase is a passing mention of another.
+    """
+    # Quotes inside HTML tags (attributes) are not quotations: blank the tags, same length.
+    bare = _TAG.sub(lambda m: " " * len(m.group(0)), text) if "<" in text else text
+    quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(bare)]
+    return sum(
+        w
+        for _, at, w in matcher.occurrences(text, context)
+        if not any(a < at < b for a, b in quoted)
+    )
 
 
 def member_weight(matcher: Matcher, member: Member) -> tuple[float, list[str]]:
