@@ -45,6 +45,7 @@ def _row(line: str) -> tuple[Doc, frozenset[str]]:
         published=when.astimezone(UTC),
         outlet=source,
         aggregator=clustering.is_aggregator_outlet(source),
+        link=str(row.get("link") or ""),
     )
     return doc, frozenset(gold)
 
