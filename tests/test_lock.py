@@ -217,3 +217,34 @@ def test_log_lines_never_span_lines() -> None:
     assert logs.level_for(logs.NORMAL, interactive=False, daemon=True) == logging.INFO
     assert logs.level_for(logs.QUIET, interactive=True) == logging.ERROR
     assert logs.level_for(logs.VERBOSE, interactive=False) == logging.DEBUG
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["site"],
+        ["feeds", "add", "--no-check", "https://b.example/feed.xml"],
+        ["feeds", "remove", "https://c.example/feed.xml"],
+        ["feeds", "import", "subscriptions.opml"],
+    ],
+)
+def test_commands_that_write_wait_for_the_lock_too(tmp_path: Path, args: list[str]) -> None:
+    config = make_config(tmp_path, ["https://a.example/feed.xml"])
+    (tmp_path / "subscriptions.opml").write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head/><body>'
+        '<outline type="rss" text="B" xmlUrl="https://b.example/feed.xml"/></body></opml>',
+        encoding="utf-8",
+    )
+    args = [str(tmp_path / a) if a.endswith(".opml") else a for a in args]
+    runner = CliRunner()
+    added = ["feeds", "add", "--no-check", "https://c.example/feed.xml"]
+    assert runner.invoke(cli, ["--config", str(config), *added]).exit_code == 0
+    db = tmp_path / "tracker.db"
+    before = db.read_bytes()
+    with DatabaseLock(db):
+        busy = runner.invoke(cli, ["--config", str(config), *args])
+        assert busy.exit_code == 3, busy.output
+        assert "another tracker run is using the database" in busy.output
+    assert db.read_bytes() == before  # nothing was written while the lock was held
+    done = runner.invoke(cli, ["--config", str(config), *args])
+    assert done.exit_code == 0, done.output

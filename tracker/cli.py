@@ -348,7 +348,7 @@ def site(obj: Context) -> None:
     Example:
       tracker site && python -m http.server -d site
     """
-    with obj.app() as app:
+    with obj.app() as app, app.lock(wait=obj.lock_wait):
         report = app.build_site()
     click.echo(
         f"{app.config.site.output_dir}: {len(report.written)} pages written, "
@@ -506,7 +506,7 @@ def feeds_add(obj: Context, url: str, outlet: str, best: bool, no_check: bool) -
       tracker feeds add https://arstechnica.com/
     """
     url = _normalise_feed_url(url)
-    with obj.app() as app:
+    with obj.app() as app, app.lock(wait=obj.lock_wait):
         result = app.add_feed(url, outlet=outlet, best=best, check=not no_check)
     if result.outcome == "several":
         click.echo(f"{url} links to {len(result.candidates)} feeds:")
@@ -538,7 +538,7 @@ def feeds_import(obj: Context, file: str, as_json: bool) -> None:
       tracker feeds import subscriptions.opml
     """
     data = Path(file).read_bytes()
-    with obj.app() as app:
+    with obj.app() as app, app.lock(wait=obj.lock_wait):
         report = app.import_opml(data)
     if as_json:
         print_json(asdict(report))
@@ -584,7 +584,7 @@ def feeds_remove(obj: Context, url: str) -> None:
     """
     if any(f.url == url for f in obj.config.feeds):
         raise TrackerError(f"feed is listed in {obj.config_path}; remove it there: {url}")
-    with obj.app() as app:
+    with obj.app() as app, app.lock(wait=obj.lock_wait):
         known = app.store.get_feed(app.store.resolve(url))
         if known is not None and known.source == "config":
             # It moved (301/308) from a URL config.yaml still lists.
