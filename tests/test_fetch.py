@@ -564,6 +564,45 @@ def test_fetch_concurrently_keeps_the_per_host_limit_on_the_server_side(
     assert counter.peak_total <= 4  # 2 hosts x 2, under the global 6
 
 
+def test_the_per_host_limit_counts_a_redirect_against_the_host_it_goes_to(
+    http: HTTPServer,
+) -> None:
+    # Feeds on two host names (127.0.0.1 and localhost, one server) all redirect to a third
+    # host, 127.0.0.2 (the loopback network): with one request per host, the third host must
+    # never see two at once, although two origin hosts send their feeds there in parallel.
+    target = HTTPServer(host="127.0.0.2", port=0, threaded=True)
+    target.start()
+    try:
+        counter = InFlight()
+        target.expect_request(re.compile(r"/t\d+\.xml")).respond_with_handler(counter)
+        for i in range(8):
+            http.expect_request(f"/f{i}.xml").respond_with_data(
+                b"", status=302, headers={"Location": target.url_for(f"/t{i}.xml")}
+            )
+        port = http.port
+        urls = [f"http://127.0.0.1:{port}/f{i}.xml" for i in range(0, 8, 2)]
+        urls += [f"http://localhost:{port}/f{i}.xml" for i in range(1, 8, 2)]
+        with make_client(timeout_seconds=10.0) as c:
+            results = list(
+                fetch_concurrently(
+                    urls,
+                    lambda u: fetch_feed(c, u, timeout_seconds=10.0),
+                    host_of=host_key,
+                    concurrency=4,
+                    per_host=1,
+                )
+            )
+        assert all(not isinstance(r, FetchError) and r.body == FEED for _, r in results)
+        assert [r.final_url for _, r in results] == [  # type: ignore[union-attr]
+            target.url_for(f"/t{u.rsplit('/f', 1)[1].split('.')[0]}.xml") for u in urls
+        ]
+        assert counter.peak == {"127.0.0.2": 1}
+    finally:
+        target.clear()
+        if target.is_running():
+            target.stop()
+
+
 def test_fetch_concurrently_yields_errors_and_goes_on(http: HTTPServer) -> None:
     http.expect_request("/ok.xml").respond_with_data(FEED)
     http.expect_request("/bad.xml").respond_with_data(b"no", status=500)

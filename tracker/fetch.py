@@ -9,8 +9,9 @@ Redirects are followed here, not by httpx, so that a chain made only of 301/308 
 apart from a temporary one: only a permanent move may rewrite the stored feed URL.
 
 Many feeds at once go through ``fetch_concurrently``: a global limit (the thread pool) and a
-per-host limit (a semaphore per host name, held for the whole exchange), so several feeds on
-one server never hit it harder than ``per_host`` requests at a time.
+per-host limit (a semaphore per host name, held for each request, counted against the host
+the request goes to: a redirect to another host counts there), so several feeds on one server,
+or redirected to it, never hit it harder than ``per_host`` requests at a time.
 """
 
 from __future__ import annotations
@@ -176,14 +177,15 @@ def _fetch_http(
         connect = client.timeout.connect
         timeout = httpx.Timeout(left, connect=min(connect, left) if connect else left)
         request = client.build_request("GET", current, headers=headers, timeout=timeout)
-        response = client.send(request, stream=True)
-        try:
-            target = _redirect_target(url, current, response)
-            if target is None:
-                moved = permanent and current != url
-                return _finish(url, current, moved, response, headers, deadline, max_bytes)
-        finally:
-            response.close()
+        with _host_gate(current):
+            response = client.send(request, stream=True)
+            try:
+                target = _redirect_target(url, current, response)
+                if target is None:
+                    moved = permanent and current != url
+                    return _finish(url, current, moved, response, headers, deadline, max_bytes)
+            finally:
+                response.close()
         if target in seen:
             raise FetchError(url, "redirect loop")
         seen.add(target)
@@ -326,6 +328,35 @@ def host_key(url: str) -> str | None:
         return None
 
 
+class _HostGates:
+    """One semaphore per host name, made when a host is first met (redirects find new ones)."""
+
+    def __init__(self, per_host: int) -> None:
+        self.per_host = max(per_host, 1)
+        self.lock = threading.Lock()
+        self.gates: dict[str, threading.BoundedSemaphore] = {}
+
+    def __call__(self, host: str) -> threading.BoundedSemaphore:
+        with self.lock:
+            if host not in self.gates:
+                self.gates[host] = threading.BoundedSemaphore(self.per_host)
+            return self.gates[host]
+
+
+# The per-host limits of the ``fetch_concurrently`` call whose work this thread is doing;
+# unset outside one (a single fetch waits for no one).
+_WORKER = threading.local()
+
+
+def _host_gate(url: str) -> contextlib.AbstractContextManager[object]:
+    """The per-host limit a request to ``url`` must hold, if a batch set one on this thread."""
+    gates: _HostGates | None = getattr(_WORKER, "gates", None)
+    host = host_key(url)
+    if gates is None or host is None:
+        return contextlib.nullcontext()
+    return gates(host)
+
+
 def _round_robin(items: Sequence[T], host_of: Callable[[T], str | None]) -> list[int]:
     """Indexes of ``items`` taking one per host in turn, so that queued work is spread out.
 
@@ -357,20 +388,19 @@ def fetch_concurrently(
     while later items are still being fetched. A FeedError is yielded, not raised: one bad
     feed never stops a batch. Other exceptions are bugs and propagate.
     """
-    limits: dict[str, threading.BoundedSemaphore] = {}
-    for item in items:
-        host = host_of(item)
-        if host is not None and host not in limits:
-            limits[host] = threading.BoundedSemaphore(max(per_host, 1))
+    gates = _HostGates(per_host)
 
     def one(item: T) -> R | FeedError:
-        host = host_of(item)
-        gate = limits[host] if host is not None else contextlib.nullcontext()
-        with gate:
-            try:
-                return get(item)
-            except FeedError as e:
-                return e
+        # Each request ``get`` makes through fetch_feed holds the limit of the host it goes
+        # to, for that request only: a feed redirected to another host counts there, and a
+        # worker never holds one host's turn while it waits for another's.
+        _WORKER.gates = gates
+        try:
+            return get(item)
+        except FeedError as e:
+            return e
+        finally:
+            _WORKER.gates = None
 
     pool = ThreadPoolExecutor(max_workers=max(min(concurrency, len(items)), 1))
     try:
