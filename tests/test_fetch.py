@@ -704,3 +704,26 @@ def test_encoding_case_comes_out_right_over_http(
             io.BytesIO(fetched.body), response_headers=feedparser_headers(fetched.headers)
         )
     assert eval(expect, {"feedparser": feedparser}, result), expect
+
+
+def test_a_settled_local_file_has_a_validator_and_answers_304_while_unchanged(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "feed.xml"
+    path.write_bytes(FEED)
+    fresh = read_file(str(path))
+    assert fresh.body == FEED and fresh.etag is None  # just written: may change again unseen
+    old = time.time() - 60
+    os.utime(path, (old, old))
+    first = read_file(str(path))
+    assert first.body == FEED and first.etag
+    again = read_file(str(path), etag=first.etag)
+    assert again.not_modified and again.status == 304 and again.etag == first.etag
+    # A new version (same size, written later) is read again.
+    path.write_bytes(FEED.replace(b"a", b"b", 1))
+    os.utime(path, (old + 1, old + 1))
+    changed = read_file(str(path), etag=first.etag)
+    assert changed.body == FEED.replace(b"a", b"b", 1) and changed.etag != first.etag
+    # fetch_feed passes the validator on for local files too.
+    with make_client() as c:
+        assert fetch_feed(c, path.as_uri(), etag=changed.etag).not_modified
