@@ -86,3 +86,32 @@ def table(rows: list[Row]) -> str:
             f"{fmt(r.tracker)} | {ratio} | {r.runs} | {r.target} | {met} |"
         )
     return "\n".join(lines)
+
+
+#: Headline vocabulary of the generated benchmark corpora (bench/site_build.py, bench/year.py).
+NEWS_WORDS = [
+    "chip",
+    "model",
+    "cloud",
+    "open",
+    "source",
+    "launch",
+    "update",
+    "security",
+    "court",
+    "battery",
+    "phone",
+    "laptop",
+    "network",
+    "satellite",
+    "robot",
+    "search",
+    "startup",
+    "funding",
+    "regulator",
+    "privacy",
+    "browser",
+    "kernel",
+    "patch",
+    "outage",
+]

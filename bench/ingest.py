@@ -1,18 +1,24 @@
 """Ingest (parse, clean, dedupe, store with FTS) next to the ``reader`` library; steady state.
 
     python bench/ingest.py [--feeds 250] [--per-feed 200] [--runs 3]
-                           [--reader-python /tmp/readerenv/bin/python]
+                           [--reader-python /tmp/readerenv/bin/python] [--no-feedparser]
 
 Two corpora of local files: the bundled demo corpus (examples/technews-jan2025, 104 daily
 snapshots of 8 feeds, overlapping from day to day) and a generated one (``--feeds`` files of
 ``--per-feed`` entries, 3 in 5 RSS 2.0 and 2 in 5 Atom, HTML summaries of 0.3-1.5 KB and,
-in one feed of four, 2-6 KB of content). Each run starts from an empty database.
+in one feed of four, 2-6 KB of content). Each run starts from an empty database; the
+contenders take turns within each run (medians of ``--runs``; every run's rate goes to
+stderr).
 
   tracker        ``App.fetch(all_feeds=True)`` over the files as ``file://`` feeds: read,
                  parse (lxml fast path, feedparser fallback), clean with nh3, dedupe, store
-                 in SQLite with the FTS5 index kept by triggers
+                 in SQLite with the FTS5 index; parse worker processes as tracker chooses
+                 (one per CPU for 24 feeds or more, tracker/parse_pool.py)
+  tracker, 1 process
+                 the same, parsing in the one process
   tracker, feedparser only
-                 the same with the fast path off (``parse_feed(fast=False)``)
+                 one process with the fast path off (``parse_feed(fast=False)``): the
+                 parsing tracker had before issue 8
   reader         the ``reader`` library (feedparser-based) updating the same files into its
                  own SQLite store, in its own venv (never a tracker dependency):
                  python -m venv /tmp/readerenv && /tmp/readerenv/bin/pip install reader sgmllib3k
@@ -27,7 +33,9 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -206,8 +214,24 @@ def _app(folder: Path, files: list[Path]):  # type: ignore[no-untyped-def]
     return App(config_from_mapping(data, folder / "config.yaml"))
 
 
-def tracker_ingest(files: list[Path], fast: bool = True) -> tuple[int, float, float]:
-    """(entries stored, seconds of the first fetch --all, seconds of the second)."""
+def _cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its finished children so far."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def tracker_ingest(
+    files: list[Path], fast: bool = True, workers: int | None = None
+) -> tuple[int, float, float, float]:
+    """(entries stored, seconds of the first fetch --all, of the second, CPU seconds of the
+    first, parse workers included: they have finished when fetch returns).
+
+    ``workers`` None lets tracker choose its parse processes (tracker/parse_pool.py); 0 parses
+    in the one process.
+    """
     from tracker import parse
 
     folder = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
@@ -219,14 +243,15 @@ def tracker_ingest(files: list[Path], fast: bool = True) -> tuple[int, float, fl
             ),
             _app(folder, files) as app,
         ):
-            t0 = time.perf_counter()
+            app.parse_workers = workers
+            cpu, t0 = _cpu_seconds(), time.perf_counter()
             first = app.fetch(all_feeds=True)
-            t1 = time.perf_counter()
+            t1, cpu = time.perf_counter(), _cpu_seconds() - cpu
             second = app.fetch(all_feeds=True)
             t2 = time.perf_counter()
             assert not first.failed, first.failed[:3]
             assert second.new_entries == 0
-            return first.new_entries, t1 - t0, t2 - t1
+            return first.new_entries, t1 - t0, t2 - t1, cpu
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -239,15 +264,16 @@ folder = tempfile.mkdtemp(prefix="bench-reader-")
 reader = make_reader(os.path.join(folder, "reader.sqlite"), feed_root="")
 for p in paths:
     reader.add_feed(p)
-t0 = time.perf_counter()
+cpu, t0 = time.process_time(), time.perf_counter()
 reader.update_feeds()
-seconds = time.perf_counter() - t0
-print(json.dumps([reader.get_entry_counts().total, seconds]))
+seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu
+print(json.dumps([reader.get_entry_counts().total, seconds, cpu]))
 """
 
 
-def reader_ingest(python: str, files: list[Path]) -> tuple[int, float]:
-    """(entries, seconds) for reader's update_feeds over the same files, from empty."""
+def reader_ingest(python: str, files: list[Path]) -> tuple[int, float, float]:
+    """(entries, seconds, CPU seconds) for reader's update_feeds over the same files, from
+    empty (reader updates in one thread of one process)."""
     done = subprocess.run(
         [python, "-c", READER_SCRIPT],
         input=json.dumps([str(p.resolve()) for p in files]),
@@ -255,8 +281,88 @@ def reader_ingest(python: str, files: list[Path]) -> tuple[int, float]:
         text=True,
         check=True,
     )
-    entries, seconds = json.loads(done.stdout.strip().splitlines()[-1])
-    return int(entries), float(seconds)
+    entries, seconds, cpu = json.loads(done.stdout.strip().splitlines()[-1])
+    return int(entries), float(seconds), float(cpu)
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def measure(
+    args: argparse.Namespace, files: list[Path]
+) -> dict[str, list[tuple[int, float, float]]]:
+    """Every contender once per run, interleaved, so they share the machine's moods alike.
+
+    Keys: "tracker" (its own choice of parse processes), "tracker 1 process",
+    "feedparser only" (tracker with the fast path off, one process, as before issue 8),
+    "reader", "steady" (the second fetch of the "tracker" runs). Values: (entries, seconds,
+    CPU seconds).
+    """
+    reader = args.reader_python and Path(args.reader_python).exists()
+    got: dict[str, list[tuple[int, float, float]]] = {}
+    for _ in range(args.runs):
+        n, first, second, cpu = tracker_ingest(files)
+        got.setdefault("tracker", []).append((n, first, cpu))
+        got.setdefault("steady", []).append((n, second, 0.0))
+        n, first, _, cpu = tracker_ingest(files, workers=0)
+        got.setdefault("tracker 1 process", []).append((n, first, cpu))
+        if args.feedparser:
+            n, first, _, cpu = tracker_ingest(files, fast=False, workers=0)
+            got.setdefault("feedparser only", []).append((n, first, cpu))
+        if reader:
+            got.setdefault("reader", []).append(reader_ingest(args.reader_python, files))
+    for name, runs in got.items():
+        rates = ", ".join(f"{n / s:,.0f}" for n, s, _ in runs)
+        cpu = ", ".join(f"{n / c:,.0f}" for n, _, c in runs if c)
+        print(
+            f"  {name}: {runs[0][0]:,} entries; entries/s per run: {rates}"
+            + (f"; per CPU second: {cpu}" if cpu else ""),
+            file=sys.stderr,
+        )
+    return got
+
+
+def rows_for(
+    name: str, files: list[Path], got: dict[str, list[tuple[int, float, float]]]
+) -> list[Row]:
+    runs = len(got["tracker"])
+    n = got["tracker"][0][0]
+    first = _median([s for _, s, _ in got["tracker"]])
+    rate = n / first
+    one = n / _median([s for _, s, _ in got["tracker 1 process"]])
+    one_cpu = n / _median([c for _, _, c in got["tracker 1 process"]])
+    stage = f"ingest, {name}"
+    rows = [
+        Row(stage, f"entries/s ({n:,} entries, {len(files)} files)", "-", None, rate,
+            ">= 5,000/s", rate >= 5000, runs),
+        Row(stage, "entries/s, parse workers vs one process", "tracker, 1 process", one, rate,
+            "", None, runs),
+    ]  # fmt: skip
+    if "feedparser only" in got:
+        slow = n / _median([s for _, s, _ in got["feedparser only"]])
+        rows.append(
+            Row(stage, "entries/s, vs tracker before issue 8", "tracker, feedparser only",
+                slow, rate, "", None, runs)
+        )  # fmt: skip
+    if "reader" in got:
+        entries = got["reader"][0][0]
+        theirs = entries / _median([s for _, s, _ in got["reader"]])
+        theirs_cpu = entries / _median([c for _, _, c in got["reader"]])
+        rows.append(
+            Row(stage, f"entries/s (reader stored {entries:,})", "reader 3.x", theirs, rate,
+                ">= 10x reader", rate >= 10 * theirs, runs)
+        )  # fmt: skip
+        rows.append(
+            Row(stage, "entries per CPU second, tracker in 1 process", "reader 3.x", theirs_cpu,
+                one_cpu, "", None, runs)
+        )  # fmt: skip
+    second = _median([s for _, s, _ in got["steady"]])
+    rows.append(
+        Row(f"steady state, {name}", "seconds, second fetch --all (unchanged) vs first",
+            "first fetch", first, second, "<= 5% of first", second / first <= 0.05, runs)
+    )  # fmt: skip
+    return rows
 
 
 def run(args: argparse.Namespace) -> list[Row]:
@@ -271,53 +377,8 @@ def run(args: argparse.Namespace) -> list[Row]:
             )
         )
         for name, files in corpora:
-            runs = [tracker_ingest(files) for _ in range(args.runs)]
-            n = runs[0][0]
-            first = sorted(r[1] for r in runs)[len(runs) // 2]
-            second = sorted(r[2] for r in runs)[len(runs) // 2]
-            slow = sorted(tracker_ingest(files, fast=False)[1] for _ in range(args.runs))
-            rate = n / first
-            rows.append(
-                Row(
-                    f"ingest, {name}",
-                    f"entries/s ({n:,} entries, {len(files)} files)",
-                    "tracker, feedparser only",
-                    n / slow[len(slow) // 2],
-                    rate,
-                    ">= 5,000/s",
-                    rate >= 5000,
-                    args.runs,
-                )
-            )
-            if args.reader_python and Path(args.reader_python).exists():
-                got = [reader_ingest(args.reader_python, files) for _ in range(args.runs)]
-                seconds = sorted(s for _, s in got)[len(got) // 2]
-                entries = got[0][0]
-                rows.append(
-                    Row(
-                        f"ingest, {name}",
-                        f"entries/s (reader stored {entries:,})",
-                        "reader 3.x",
-                        entries / seconds,
-                        rate,
-                        ">= 10x reader",
-                        rate >= 10 * entries / seconds,
-                        args.runs,
-                    )
-                )
-            share = second / first
-            rows.append(
-                Row(
-                    f"steady state, {name}",
-                    "seconds, second fetch --all (unchanged) vs first",
-                    "first fetch",
-                    first,
-                    second,
-                    "<= 5% of first",
-                    share <= 0.05,
-                    args.runs,
-                )
-            )
+            print(f"{name}:", file=sys.stderr)
+            rows += rows_for(name, files, measure(args, files))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return rows
@@ -330,6 +391,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--reader-python", default="/tmp/readerenv/bin/python")
     p.add_argument("--no-bundled", dest="bundled", action="store_false")
+    p.add_argument(
+        "--no-feedparser",
+        dest="feedparser",
+        action="store_false",
+        help="skip the feedparser-only run (tracker as before issue 8; the slowest)",
+    )
     return p
 
 

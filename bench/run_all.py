@@ -5,8 +5,10 @@
     python bench/run_all.py --tiny     # a few seconds: only checks the scripts still work
     python bench/run_all.py --only demo,cluster
 
-Stages: demo, cluster, ingest (with steady state), site_build. The fetch stage over HTTP is
-bench/fetch.py. Results and how to read them: docs/benchmarks.md.
+Stages: demo, cluster, ingest (with steady state), site_build, year (the site and every
+stage's memory on a generated year of digests, each stage in its own process; not in --tiny,
+tests/test_site_scale.py runs it small). The fetch stage over HTTP is bench/fetch.py.
+Results and how to read them: docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -27,12 +29,14 @@ SIZES: dict[str, dict[str, list[str]]] = {
         "cluster": ["--runs", "3"],
         "ingest": ["--runs", "3"],
         "site_build": ["--runs", "1", "--topics"],
+        "year": ["--days", "20,365"],
     },
     "quick": {
         "demo": ["--runs", "1"],
         "cluster": ["--entries", "20000", "--baseline", "4000", "--runs", "1"],
         "ingest": ["--feeds", "50", "--per-feed", "200", "--runs", "1"],
         "site_build": ["--days", "10", "--per-day", "1000", "--runs", "1", "--topics"],
+        "year": ["--days", "5,20", "--per-day", "1000"],
     },
     "tiny": {
         "demo": [],

@@ -26,35 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Row, peak_rss_mb, table
+from _common import NEWS_WORDS, Row, peak_rss_mb, table
 
 OUTLETS = ["Ars Technica", "The Verge", "Wired", "TechCrunch", "BBC", "Reuters", "Engadget"]
-WORDS = [
-    "chip",
-    "model",
-    "cloud",
-    "open",
-    "source",
-    "launch",
-    "update",
-    "security",
-    "court",
-    "battery",
-    "phone",
-    "laptop",
-    "network",
-    "satellite",
-    "robot",
-    "search",
-    "startup",
-    "funding",
-    "regulator",
-    "privacy",
-    "browser",
-    "kernel",
-    "patch",
-    "outage",
-]
+WORDS = NEWS_WORDS
 
 
 def _app(folder: Path, topics: bool = False):  # type: ignore[no-untyped-def]

@@ -1,21 +1,55 @@
-// The site's search (issue 6): filters window.TRACKER_SEARCH, written by tracker into
-// search-index.js, in the browser. No network and no HTML parsing: results are DOM nodes
-// filled with textContent, so a headline from a feed can never become markup.
+// The site's search (issue 6): filters the stories tracker wrote into the index, in the
+// browser. No network and no HTML parsing: results are DOM nodes filled with textContent, so
+// a headline from a feed can never become markup.
+//
+// The index comes in parts, one a month (issue 8): search-index.js names them
+// (window.TRACKER_SEARCH_MONTHS, newest first, with their story counts) and each part,
+// search/YYYY-MM.js, sets window.TRACKER_SEARCH_ROWS["YYYY-MM"]. Only this page loads them,
+// with <script> elements (which work from a folder, file://, as from a web server) added as it
+// opens, so the page's load event waits for them.
 (function () {
   "use strict";
   var LIMIT = 50;
-  var rows = window.TRACKER_SEARCH || [];
+  var months = window.TRACKER_SEARCH_MONTHS || [];
+  var parts = window.TRACKER_SEARCH_ROWS || {};
+  var total = months.reduce(function (sum, m) { return sum + m[1]; }, 0);
   var box = document.getElementById("q");
   var status = document.getElementById("status");
   var list = document.getElementById("results");
+  var rows = null;  // every row, newest first, once every part is loaded
+  var haystacks = [];
+  var loading = false;
+  // The parts live next to this script: "search/" under the folder it was loaded from.
+  var self = document.currentScript || document.querySelector("script[src$='search.js']");
+  var base = self.getAttribute("src").replace(/search\.js$/, "");
 
   function fold(text) {
     return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
   }
 
-  var haystacks = rows.map(function (r) {
-    return fold([r.h, r.x, r.o.join(" "), r.t.join(" ")].join(" "));
-  });
+  function ready() {
+    rows = [];
+    months.forEach(function (m) { rows = rows.concat(parts[m[0]] || []); });
+    haystacks = rows.map(function (r) {
+      return fold([r.h, r.x, r.o.join(" "), r.t.join(" ")].join(" "));
+    });
+    run();
+  }
+
+  function load() {
+    if (loading) return;
+    loading = true;
+    var waiting = months.length;
+    if (!waiting) { ready(); return; }
+    months.forEach(function (m) {
+      var tag = document.createElement("script");
+      tag.src = base + "search/" + m[0] + ".js";
+      tag.async = false;
+      tag.onload = function () { if (--waiting === 0) ready(); };
+      tag.onerror = function () { status.textContent = "The search index could not be read."; };
+      document.head.appendChild(tag);
+    });
+  }
 
   function result(row) {
     var li = document.createElement("li");
@@ -36,9 +70,10 @@
     var words = fold(box.value).split(/\s+/).filter(Boolean);
     list.textContent = "";
     if (!words.length) {
-      status.textContent = "Type to search " + rows.length + " stories.";
+      status.textContent = "Type to search " + total + " stories.";
       return;
     }
+    if (rows === null) return;  // ready() runs the search once every part is in
     var hits = [];
     for (var i = 0; i < rows.length; i++) {
       var hay = haystacks[i];
@@ -59,5 +94,6 @@
   box.addEventListener("input", run);
   var start = /[?&#]q=([^&]*)/.exec(window.location.search + window.location.hash);
   if (start) box.value = decodeURIComponent(start[1].replace(/\+/g, " "));
-  run();
+  status.textContent = "Loading the index…";
+  load();
 })();

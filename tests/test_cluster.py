@@ -599,3 +599,24 @@ def test_service_items_of_two_outlets_never_join_but_one_outlets_update_does() -
         doc("z2", title.replace("$200", "$300"), hours=5, outlet="ZDNet"),  # an update
     ]
     assert partition(cluster.cluster(docs)) == {frozenset({"z1", "z2"}), frozenset({"c1"})}
+
+
+def test_the_quick_http_path_agrees_with_urlsplit() -> None:
+    from urllib.parse import urlsplit
+
+    rnd = random.Random(7)
+    alphabet = "hHtTpPsS:/?#[]@.-_aZ09 \t%&=;"
+    heads = ["http://", "https://", "HTTP://", "Https://", "http:/", "ftp://", ""]
+    urls = [
+        rnd.choice(heads) + "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 25)))
+        for _ in range(20_000)
+    ]
+    urls += ["https://www.nytimes.com/2025/01/26/world/colombia-us-deportation-flights.html?a=b"]
+    checked = 0
+    for url in urls:
+        fast = cluster._http_path(url)
+        if fast is None:
+            continue  # left to urlsplit itself
+        checked += 1
+        assert fast == urlsplit(url).path, url
+    assert checked > 5_000

@@ -160,6 +160,7 @@ def test_build_site_writes_the_whole_layout(tmp_path: Path) -> None:
         "search.html",
         "search.js",
         "search-index.js",
+        "search/2025-01.js",
         "days/2025-01-25.html",
         "days/2025-01-26.html",
         "days/2025-01-27.html",
@@ -442,7 +443,12 @@ def test_the_site_has_a_search_index_of_every_story_and_the_feeds_opml(tmp_path:
         feeds=[Feed("https://ars.example/feed", outlet="Ars")],
     )
     js = (tmp_path / "search-index.js").read_text(encoding="utf-8")
-    rows = json.loads(js.removeprefix("window.TRACKER_SEARCH = ").removesuffix(";\n"))
+    assert js == (
+        'window.TRACKER_SEARCH_ROWS = {};\nwindow.TRACKER_SEARCH_MONTHS = [["2025-01",5]];\n'
+    )
+    part = (tmp_path / "search" / "2025-01.js").read_text(encoding="utf-8")
+    prefix = 'window.TRACKER_SEARCH_ROWS["2025-01"] = '
+    rows = json.loads(part.removeprefix(prefix).removesuffix(";\n"))
     assert sorted(r["u"] for r in rows) == [f"stories/{s}.html" for s in "abcde"]
     assert [r["d"] for r in rows] == sorted((r["d"] for r in rows), reverse=True)
     assert all((tmp_path / r["u"]).is_file() for r in rows)

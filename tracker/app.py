@@ -14,21 +14,23 @@ the doing. Time comes from one seam, ``App.now()``, so the demo and tests can se
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from tracker import cluster as clustering
 from tracker import digest as digesting
 from tracker import fetch as fetching
 from tracker import parse as parsing
-from tracker import schedule_policy, trends
+from tracker import parse_pool, schedule_policy, trends
 from tracker import topics as topicking
 from tracker.config import Config
 from tracker.errors import FeedError, MailError, describe
@@ -42,12 +44,15 @@ from tracker.models import (
     FeedHealth,
     FeedState,
     Fetched,
+    ParsedFeed,
     Story,
     Topic,
     TopicDay,
     TopicPage,
 )
-from tracker.store import Store
+from tracker.store import Store, ts
+from tracker.trends import DayNames
+from tracker.trends import Text as TrendText
 
 if TYPE_CHECKING:
     import threading
@@ -140,6 +145,9 @@ def backoff(error_count: int) -> timedelta:
 
 class App:
     """The use cases over one configuration."""
+
+    # Parse worker processes for a big fetch: None chooses (tracker/parse_pool.py), 0 never.
+    parse_workers: int | None = None
 
     def __init__(self, config: Config, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.config = config
@@ -243,15 +251,19 @@ class App:
         """
         todo = list(feeds) if feeds is not None else self.feeds_to_fetch(all_feeds=all_feeds)
         report = FetchReport()
-        for feed, result in self._retrieve(todo):
-            if isinstance(result, FeedError):
-                self._record_failure(feed, result, report)
-                log.debug("failed: %s", describe(result))
-            else:
-                new = self.ingest(feed, result, report)
-                log.debug("fetched %s: %d new entries", feed.url, new)
-            if progress is not None:
-                progress(feed)
+        # Issue 8: a big batch is parsed ahead in worker processes (tracker/parse_pool.py).
+        path = self.store.path
+        workers = parse_pool.workers_for(len(todo), path, self.parse_workers)
+        with parse_pool.ParsePool(path, workers) as pool:
+            for feed, result, ahead in pool.ahead(self._retrieve(todo), self.now):
+                if isinstance(result, FeedError):
+                    self._record_failure(feed, result, report)
+                    log.debug("failed: %s", describe(result))
+                else:
+                    new = self.ingest(feed, result, report, parsed_ahead=ahead)
+                    log.debug("fetched %s: %d new entries", feed.url, new)
+                if progress is not None:
+                    progress(feed)
         return report
 
     def _retrieve(self, feeds: Sequence[Feed]) -> Iterator[tuple[Feed, Fetched | FeedError]]:
@@ -271,7 +283,7 @@ class App:
 
         def one(feed: Feed) -> Fetched:
             if fetching.is_local(feed.url):
-                return fetching.read_file(feed.url, max_bytes=cfg.max_bytes)
+                return fetching.read_file(feed.url, max_bytes=cfg.max_bytes, etag=feed.etag)
             assert client is not None
             return fetching.fetch_feed(
                 client,
@@ -313,11 +325,19 @@ class App:
         if gone:
             report.gone.append(feed.url)
 
-    def ingest(self, feed: Feed, fetched: Fetched, report: FetchReport | None = None) -> int:
+    def ingest(
+        self,
+        feed: Feed,
+        fetched: Fetched,
+        report: FetchReport | None = None,
+        *,
+        parsed_ahead: Callable[[], ParsedFeed] | None = None,
+    ) -> int:
         """Parse one retrieved document and store its new entries, all in one transaction.
 
         A 304, or a body identical to the last one (by hash) when the server sends no
-        validators, is not parsed at all.
+        validators, is not parsed at all. ``parsed_ahead`` gives the document already parsed
+        (by a worker process, tracker/parse_pool.py) instead of parsing it here.
         """
         report = report if report is not None else FetchReport()
         now = self.now()
@@ -347,12 +367,16 @@ class App:
             report.not_modified += 1
             return 0
         try:
-            parsed = parsing.parse_feed(
-                fetched,
-                feed_url=feed.url,
-                now=now,
-                outlet=feed.outlet or feed.title,
-                known=store.known_ids,  # entries already stored are not cleaned again
+            parsed = (
+                parsed_ahead()
+                if parsed_ahead is not None
+                else parsing.parse_feed(
+                    fetched,
+                    feed_url=feed.url,
+                    now=now,
+                    outlet=feed.outlet or feed.title,
+                    known=store.known_ids,  # entries already stored are not cleaned again
+                )
             )
         except FeedError as e:
             self._record_failure(feed, e, report)
@@ -508,17 +532,24 @@ class App:
         params = self.cluster_params()
         # Every member of a story still open to the pending entries: a story is open for
         # window_days after its latest member and max_span_days after its first (issue 4).
-        since = pending[0][0].published - timedelta(
-            days=params.window_days + params.max_span_days
-        )
+        since = pending[0][0].published - timedelta(days=params.window_days + params.max_span_days)
         # Older entries only weigh terms: each entry's IDF counts the idf_days before it.
         known = store.clustered_since(since - timedelta(days=params.idf_days))
         context = [(_doc(e, agg), story) for e, agg, story in known if e.published >= since]
         background = [_doc(e, agg) for e, agg, _ in known if e.published < since]
-        assignments = clustering.assign(
-            [_doc(e, agg) for e, agg in pending], context, params, background
-        )
+        # Tokens kept from earlier runs: only the new entries are tokenised (issue 8).
+        kept = store.cluster_tokens([e.id for e, _, _ in known])
+        tokens = {i: clustering.DocTokens.load(row) for i, row in kept.items()}
+        new = [_doc(e, agg) for e, agg in pending]
+        assignments = clustering.assign(new, context, params, background, tokens)
+        published = {d.id: d.published for d in new} | {e.id: e.published for e, _, _ in known}
+        made = [
+            (i, published[i], t.dump())
+            for i, t in tokens.items()
+            if i in published and kept.get(i) != t.dump()
+        ]
         with store.transaction():
+            store.save_cluster_tokens(made, since - timedelta(days=params.idf_days))
             store.save_assignments(assignments)
             self._refresh_stories({a.story_id for a in assignments})
         return len(assignments)
@@ -576,11 +607,23 @@ class App:
     # --- digests --------------------------------------------------------------------------
 
     def days(self) -> list[date]:
-        """Local days that have entries, oldest first."""
+        """Local days that have entries, oldest first.
+
+        One index seek per day (the first entry at or after the start of the next local
+        day), not a scan of every entry (issue 8).
+        """
         tz = self.config.tz
-        cursor = self.store.db.execute("SELECT DISTINCT substr(published, 1, 13) FROM entries")
-        hours = {datetime.fromisoformat(row[0] + ":00:00+00:00") for row in cursor}
-        return sorted({h.astimezone(tz).date() for h in hours})
+        found: list[date] = []
+        after = ""
+        while True:
+            row = self.store.db.execute(
+                "SELECT min(published) FROM entries WHERE published >= ?", [after]
+            ).fetchone()
+            if row[0] is None:
+                return found
+            day = datetime.fromisoformat(row[0]).astimezone(tz).date()
+            found.append(day)
+            after = ts(topicking.day_bounds(day, tz)[1])
 
     def today(self) -> date:
         return self.now().astimezone(self.config.tz).date()
@@ -596,7 +639,7 @@ class App:
         stories = self.store.stories(self.store.story_ids_between(start, end))
         window = topicking.days_ending(day, cfg.timeline_days)
         timelines = {
-            t.slug: topicking.timeline(self.topic_stories(t.slug), window, tz)
+            t.slug: topicking.timeline(self._topic_stories_in(t.slug, window), window, tz)
             for t in self.config.topics
         }
         known = list(days) if days is not None else self.days()
@@ -629,22 +672,57 @@ class App:
         window = topicking.days_ending(day, trends.BASELINE_DAYS + 1)
         bursts = {
             t.slug: trends.timeline_burst(
-                topicking.timeline(self.topic_stories(t.slug), window, tz), day
+                topicking.timeline(self._topic_stories_in(t.slug, window), window, tz), day
             )
             for t in self.config.topics
         }
-        start, _ = topicking.day_bounds(window[0], tz)
-        _, end = topicking.day_bounds(day, tz)
-        stories = self.store.stories(self.store.story_ids_between(start, end))
-        texts = {
-            m.entry_id: trends.Text(
-                topicking.local_day(m.published, tz), m.outlet, m.title, m.summary
-            )
-            for s in stories
-            for m in s.members
-            if start <= m.published < end
+        # The texts of the clustered entries of each day, and a hash of each day's. A trailing
+        # day's names are counted once and kept with that hash; the day's emerging terms are
+        # kept with the hashes of the whole window (issue 8).
+        texts: dict[date, list[tuple[str, str, str, str]]] = {}
+        hashes: list[str] = [repr(tuple(self.config.topics)), day.isoformat()]
+        for d in window:
+            texts[d] = self.store.clustered_texts(*topicking.day_bounds(d, tz))
+            hashes.append(_texts_hash(texts[d]))
+        key = hashlib.blake2b("\0".join(hashes).encode(), digest_size=16).hexdigest()
+        cached = self.store.day_emerging(day)
+        if cached is not None and cached[0] == key:
+            return bursts, trends.terms_from_json(cached[1])
+        history = {
+            d: self._day_names(d, hashes[n + 2], rows)
+            for n, (d, rows) in enumerate(texts.items())
+            if d != day
         }
-        return bursts, trends.emerging_terms(texts.values(), day, self.config.topics)
+        today = [
+            trends.Text(day, outlet, title, summary) for _, outlet, title, summary in texts[day]
+        ]
+        emerging = trends.emerging_terms_from(today, history, day, self.config.topics)
+        self._cache(self.store.save_day_emerging, day, key, trends.terms_to_json(emerging))
+        return bursts, emerging
+
+    def _topic_stories_in(self, slug: str, window: Sequence[date]) -> list[Story]:
+        """A topic's stories with a member in the window of days: all a timeline counts."""
+        tz = self.config.tz
+        start, _ = topicking.day_bounds(window[0], tz)
+        _, end = topicking.day_bounds(window[-1], tz)
+        return self.store.stories(self.store.topic_story_ids_between(slug, start, end))
+
+    def _day_names(
+        self, day: date, fingerprint: str, rows: Sequence[tuple[str, str, str, str]]
+    ) -> DayNames:
+        """``trends.day_names`` of a day's texts, from the cache when they did not change."""
+        cached = self.store.day_names(day)
+        if cached is not None and cached[0] == fingerprint:
+            return DayNames.from_json(cached[1])
+        names = trends.day_names(TrendText(day, o, title, summary) for _, o, title, summary in rows)
+        self._cache(self.store.save_day_names, day, fingerprint, names.to_json())
+        return names
+
+    def _cache(self, save: Callable[[date, str, str], None], *args: Any) -> None:
+        try:  # only a cache: a read-only or busy database counts again next time
+            save(*args)
+        except sqlite3.OperationalError as e:
+            log.debug("trends not cached: %s", e)
 
     def test_topic(self, topic: Topic, days: int = 14) -> TopicTest:
         """A dry run: what ``topic`` would match over the stored stories; nothing is saved."""
@@ -873,6 +951,19 @@ def _topics_hash(topics: Sequence[Topic]) -> str:
     this is unchanged."""
     digest = hashlib.sha256(repr(tuple(topics)).encode())
     digest.update(Path(topicking.__file__).read_bytes())
+    return digest.hexdigest()
+
+
+@functools.cache
+def _trends_code() -> bytes:
+    return hashlib.sha256(Path(trends.__file__).read_bytes()).digest()
+
+
+def _texts_hash(rows: Sequence[tuple[str, ...]]) -> str:
+    """A day's texts and the code that counts their names: the key of its cached counts."""
+    digest = hashlib.blake2b(_trends_code(), digest_size=16)
+    for row in rows:
+        digest.update("\0".join(row).encode() + b"\1")
     return digest.hexdigest()
 
 

@@ -29,7 +29,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from tracker.models import Assignment, Doc
 
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     import numpy as np
     import scipy.sparse as sp
     from numpy.typing import NDArray
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
 # Outlets that link to other outlets' coverage instead of reporting it; matched as a
 # case-insensitive substring of the outlet name ("Hacker News: Front Page" is one too).
@@ -116,7 +115,6 @@ def story_id_for(entry_id: str) -> str:
 # texts seen lately (about a week of a busy day's entries) spares re-tokenising them.
 _TOKEN_MEMO = 100_000
 _TAG = re.compile(r"<[^>]*>")
-_SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"[$£€]?\w+(?:[.\-+]\w+)*%?")
 _UNITS = {"bn": "b", "billion": "b", "b": "b", "m": "m", "mn": "m", "million": "m"}
 _UNITS |= {"tn": "t", "trillion": "t", "t": "t", "percent": "%"}
@@ -126,7 +124,7 @@ def plain_text(text: str) -> str:
     """Text without HTML tags or entities, on one line."""
     if "<" in text or "&" in text:
         text = html.unescape(_TAG.sub(" ", text))
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())  # str.split's whitespace is re's \s: the same result
 
 
 @functools.cache
@@ -166,7 +164,10 @@ def _stem_word(word: str) -> str:
 def word_tokens(text: str, stop: frozenset[str], stem: bool = True) -> list[str]:
     """Lower-case words of a text without stop words, lightly stemmed when ``stem``."""
     words = [w for w in _LOWER_WORD.findall(text.replace("\u2019", "'")) if w not in stop]
-    return [_stem(w) for w in words] if stem else words
+    if not stem:
+        return words
+    stems = _STEMS  # the memo read inline: this runs for every word of every text
+    return [stems[w] if w in stems else _stem(w) for w in words]
 
 
 def _entity_word(word: str, stop: frozenset[str]) -> str | None:
@@ -221,7 +222,7 @@ def entity_tokens(text: str, stop: frozenset[str] | None = None) -> list[str]:
     return out
 
 
-_HEADLINE_WORD = re.compile(r"[^\W\d_][\w'\u2019]*")
+_HEADLINE_SPLIT = re.compile(r"([^\W\d_][\w'\u2019]*)")
 
 
 def headline_case(title: str) -> str:
@@ -234,20 +235,22 @@ def headline_case(title: str) -> str:
     capital; the first word, acronyms, mixed case and model names ("TSMC", "DeepSeek", "R1")
     keep theirs. A sentence-case headline is returned as it is.
     """
-    words = _HEADLINE_WORD.findall(title)[1:]
+    # Words and what lies between them: text, word, text, word, ..., text.
+    parts = _HEADLINE_SPLIT.split(title)
+    words = parts[3::2]  # every word after the first
+    # At least three capitalised longer words are needed, so fewer capitals settle it.
+    if sum(w[0].isupper() for w in words) < 3:
+        return title
     stop = _stop_words()
     longer = [w for w in words if len(w) > 3 and w.casefold() not in stop]
     if len(longer) < 3 or 4 * sum(w[0].isupper() for w in longer) < 3 * len(longer):
         return title
-
-    def lower(match: re.Match[str]) -> str:
-        word = match.group(0)
-        if match.start() == first or _DIGIT.search(word) or word[1:] != word[1:].lower():
-            return word
-        return word.lower()
-
-    first = next(_HEADLINE_WORD.finditer(title)).start()
-    return _HEADLINE_WORD.sub(lower, title)
+    for i in range(3, len(parts), 2):
+        word = parts[i]
+        rest = word[1:]
+        if rest == rest.lower() and not _DIGIT.search(word):
+            parts[i] = word.lower()
+    return "".join(parts)
 
 
 _SLUG_EXTENSION = re.compile(r"\.(?:s?html?|php|aspx?|cms)$")
@@ -262,34 +265,98 @@ def link_words(url: str) -> str:
     leaves out, so they join the summary view. Only path segments of three or more words
     joined by ``-`` or ``_`` count; ids, dates, numbers and section names do not.
     """
-    from urllib.parse import urlsplit
+    path = _http_path(url)
+    if path is None:
+        from urllib.parse import urlsplit
 
-    try:
-        path = urlsplit(url).path
-    except ValueError:
-        return ""
+        try:
+            path = urlsplit(url).path
+        except ValueError:
+            return ""
     words: list[str] = []
     for segment in path.lower().split("/"):
-        segment = _SLUG_EXTENSION.sub("", segment)
-        parts = re.split(r"[-_]", segment)
+        if "-" not in segment and "_" not in segment:
+            continue  # one word, an id or a date: not a slug
+        if "." in segment:
+            segment = _SLUG_EXTENSION.sub("", segment)
+        parts = segment.replace("_", "-").split("-")
         if len(parts) >= 3:
             words += [p for p in parts if len(p) > 1 and p.isalpha()]
     return " ".join(words)
 
 
+def _http_path(url: str) -> str | None:
+    """``urlsplit(url).path`` of a plain http(s) URL without urllib's cost, else None.
+
+    None (work it out with urllib) for other schemes, URLs with tabs or line breaks (urllib
+    drops them) and bracketed hosts (urllib checks them). tests/test_cluster.py fuzzes this
+    against urlsplit.
+    """
+    head = url[:8].lower()
+    if head.startswith("https://"):
+        rest = url[8:]
+    elif head.startswith("http://"):
+        rest = url[7:]
+    else:
+        return None
+    if "\t" in url or "\r" in url or "\n" in url:
+        return None
+    end = len(rest)
+    for mark in "/?#":
+        at = rest.find(mark)
+        if 0 <= at < end:
+            end = at
+    if "[" in rest[:end] or "]" in rest[:end]:
+        return None
+    if rest[end : end + 1] != "/":
+        return ""
+    path = rest[end:]
+    for mark in "?#":
+        at = path.find(mark)
+        if at >= 0:
+            path = path[:at]
+    return path
+
+
 # --- vectors -----------------------------------------------------------------------------
 
 
-def _fit(vectorizer: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
-    """Sublinear term frequencies (no IDF, no norm); an all-empty view has no columns."""
+def _ngrams(tokens: tuple[str, ...], ngram_max: int) -> tuple[str, ...]:
+    """The tokens, then their word n-grams up to ``ngram_max`` (scikit-learn's order)."""
+    if ngram_max <= 1:
+        return tokens
+    grams = list(tokens)
+    for n in range(2, min(ngram_max, len(tokens)) + 1):
+        grams += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+    return tuple(grams)
+
+
+def _tf(token_lists: Sequence[tuple[str, ...]]) -> tuple[sp.csr_matrix, list[str]]:
+    """Sublinear term frequencies 1 + ln(count) (no IDF, no norm) and each column's term.
+
+    Columns are the terms in sorted order and every row's indices are sorted, the layout
+    scikit-learn's vectorizers give; a view with no tokens at all has no columns.
+    """
+    from itertools import chain
+
+    import numpy as np
     import scipy.sparse as sp
 
-    probe = vectorizer.build_analyzer()
-    if not any(probe(t) for t in texts):  # TfidfVectorizer refuses an empty vocabulary
-        return sp.csr_matrix((len(texts), 0))
-    matrix = sp.csr_matrix(vectorizer.fit_transform(texts), dtype=float)
-    matrix.sort_indices()  # a canonical layout, whatever order the tokens came in
-    return matrix
+    n_rows = len(token_lists)
+    names = sorted(set(chain.from_iterable(token_lists)))
+    if not names:
+        return sp.csr_matrix((n_rows, 0)), []
+    column = {t: i for i, t in enumerate(names)}
+    ids = np.fromiter(map(column.__getitem__, chain.from_iterable(token_lists)), dtype=np.int64)
+    lengths = np.fromiter((len(ts) for ts in token_lists), dtype=np.int64, count=n_rows)
+    doc = np.repeat(np.arange(n_rows, dtype=np.int64), lengths)
+    keys, counts = np.unique(doc * len(names) + ids, return_counts=True)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys // len(names), minlength=n_rows), out=indptr[1:])
+    data = np.log(counts.astype(np.float64))
+    data += 1.0
+    matrix = sp.csr_matrix((data, keys % len(names), indptr), shape=(n_rows, len(names)))
+    return matrix, names
 
 
 def _trailing_idf(tf: sp.csr_matrix, days: NDArray[np.float64], span: float) -> sp.csr_matrix:
@@ -310,12 +377,18 @@ def _trailing_idf(tf: sp.csr_matrix, days: NDArray[np.float64], span: float) -> 
     oldest = np.searchsorted(days, days - span, side="left")
     row = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(out.indptr))
     # df of (row j, term t) = the rows in oldest[j]..j having t: count them among all
-    # (term, row) keys sorted, in two binary searches per cell, without a loop over rows.
+    # (term, row) keys sorted, without a loop over rows. A cell's key is unique, so the
+    # keys up to it end at its own sorted position; one binary search finds where its
+    # window starts (the searches come in sorted order, which numpy walks quickly).
     col = out.indices.astype(np.int64)
-    keys = np.sort(col * n_rows + row)
-    df = np.searchsorted(keys, col * n_rows + row, side="right") - np.searchsorted(
-        keys, col * n_rows + oldest[row], side="left"
-    )
+    col *= n_rows
+    order = np.argsort(col + row)
+    keys = (col + row)[order]
+    start = np.searchsorted(keys, (col + oldest[row])[order], side="left")
+    del col, keys  # a replay's views have millions of cells: keep few arrays of them alive
+    df = np.empty(len(order), dtype=np.int64)
+    df[order] = np.arange(1, len(order) + 1, dtype=np.int64) - start
+    del order, start
     n = (row - oldest[row] + 1).astype(float)
     out.data *= np.log((1.0 + n) / (1.0 + df.astype(float))) + 1.0
     return sp.csr_matrix(normalize(out))
@@ -332,16 +405,25 @@ def doc_views(
     return [m for m, _ in _views(docs, params, background)]
 
 
-def _names(vectorizer: TfidfVectorizer, matrix: sp.csr_matrix) -> list[str]:
-    return [str(n) for n in vectorizer.get_feature_names_out()] if matrix.shape[1] else []
-
-
 def _views(
     docs: Sequence[Doc], params: ClusterParams, background: Sequence[Doc] = ()
 ) -> list[tuple[sp.csr_matrix, list[str]]]:
     """Each view's TF-IDF matrix (rows of ``docs``) with the term of each column."""
+    return _prepare(docs, params, background)[0]
+
+
+def _prepare(
+    docs: Sequence[Doc],
+    params: ClusterParams,
+    background: Sequence[Doc] = (),
+    tokens: dict[str, DocTokens] | None = None,
+) -> tuple[list[tuple[sp.csr_matrix, list[str]]], list[DocTokens]]:
+    """Each view's TF-IDF matrix and column terms, and each doc's tokens (rows of ``docs``).
+
+    ``tokens`` (by doc id) spares tokenising docs seen before: a record whose key still
+    matches its doc is used as it is; every other doc's record is made and put there.
+    """
     import numpy as np
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
     known = {d.id for d in docs}
     extra = sorted((d for d in background if d.id not in known), key=_sort_key)
@@ -349,25 +431,85 @@ def _views(
     position = {d.id: i for i, d in enumerate(everything)}
     rows = np.array([position[d.id] for d in docs], dtype=np.int64)
     days = np.array([d.published.timestamp() / _SECONDS_PER_DAY for d in everything])
-    docs = everything
+    if tokens is None:
+        records = _doc_tokens(everything, params)
+    else:
+        keys = [token_key(d, params.stem) for d in everything]
+        todo = [
+            (d, key)
+            for d, key in zip(everything, keys, strict=True)
+            if (d.id not in tokens or tokens[d.id].key != key)
+        ]
+        for (d, key), record in zip(todo, _doc_tokens([d for d, _ in todo], params), strict=True):
+            tokens[d.id] = record._replace(key=key)
+        records = [tokens[d.id] for d in everything]
+    grams = params.ngram_max
+    identity = bool(np.array_equal(rows, np.arange(len(everything))))
+    out = []
+    for token_lists in (
+        [_ngrams(r.title, grams) for r in records],
+        [_ngrams(r.summary, grams) for r in records],
+        [r.entity for r in records],
+    ):
+        tf, names = _tf(token_lists)
+        weighted = _trailing_idf(tf, days, params.idf_days)
+        del tf
+        out.append((weighted if identity else weighted[rows], names))
+    return out, [records[i] for i in rows]
 
-    def words(text: str) -> tuple[str, ...]:
-        return _cached_words(text, params.stem)
 
-    def entities(text: str) -> tuple[str, ...]:
-        return _cached_entities(text)
+class DocTokens(NamedTuple):
+    """What clustering reads of one doc's text; kept between runs by the app (issue 8).
 
-    raw: dict[str, object] = {"use_idf": False, "norm": None}
+    ``key`` is ``token_key`` of the doc it was made from: the texts, the stemming setting
+    and a digest of the tokenising code, so a record made from other text or by other code
+    is never used.
+    """
 
-    def word_view() -> TfidfVectorizer:
-        return TfidfVectorizer(
-            tokenizer=words,
-            token_pattern=None,
-            sublinear_tf=True,
-            ngram_range=(1, params.ngram_max),
-            **raw,
+    key: str
+    title: tuple[str, ...]  # the title view's words
+    summary: tuple[str, ...]  # the summary view's words (the link's slug included)
+    entity: tuple[str, ...]  # the entity view's tokens
+    words: tuple[str, ...]  # the title's words as written, for showing stems
+    service: bool  # is_service(title)
+
+    def dump(self) -> tuple[str, str, str, str, str, bool]:
+        """Plain columns for storage: key, then the token lists joined by U+001F."""
+        join = "\x1f".join
+        return (
+            self.key,
+            join(self.title),
+            join(self.summary),
+            join(self.entity),
+            join(self.words),
+            self.service,
         )
 
+    @classmethod
+    def load(cls, row: Sequence[object]) -> DocTokens:
+        """The record ``dump`` wrote."""
+
+        def split(text: object) -> tuple[str, ...]:
+            return tuple(str(text).split("\x1f")) if text else ()
+
+        key, title, summary, entity, words, service = row
+        return cls(
+            str(key), split(title), split(summary), split(entity), split(words), bool(service)
+        )
+
+
+def token_key(doc: Doc, stem: bool) -> str:
+    """A digest of what a doc's tokens depend on: its texts, ``stem`` and the tokeniser."""
+    import hashlib
+
+    text = "\x1f".join(
+        (_token_version(), str(stem), doc.title, doc.summary, doc.link, str(doc.aggregator))
+    )
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+def _doc_tokens(docs: Sequence[Doc], params: ClusterParams) -> list[DocTokens]:
+    """Each doc's tokens (keys left empty): the text preparation of the three views."""
     titles = [plain_text(d.title) for d in docs]
     # An aggregator's summary is its own boilerplate ("Article URL: … Comments URL: …",
     # points, comment counts), not the story: its headline, the linked article's, is what
@@ -380,16 +522,70 @@ def _views(
         (s + " . " + link_words(d.link)) if d.link else s
         for s, d in zip(summaries, docs, strict=True)
     ]
-    out = []
-    for vectorizer, texts in (
-        (word_view(), titles),
-        (word_view(), summaries),
-        (TfidfVectorizer(analyzer=entities, lowercase=False, sublinear_tf=True, **raw), both),
-    ):
-        tf = _fit(vectorizer, texts)
-        names = _names(vectorizer, tf)
-        out.append((_trailing_idf(tf, days, params.idf_days)[rows], names))
-    return out
+    from sys import intern
+
+    # Stems and single names come from memos, one string per term; phrases and spellings
+    # are interned too, since a replay holds every doc's tokens at once.
+    stem, stop = params.stem, _stop_words()
+    return [
+        DocTokens(
+            "",
+            _cached_words(t.lower(), stem),
+            _cached_words(s.lower(), stem),
+            tuple(map(intern, _cached_entities(b))),
+            tuple(map(intern, word_tokens(t, stop, stem=False))),
+            is_service(t),
+        )
+        for t, s, b in zip(titles, summaries, both, strict=True)
+    ]
+
+
+@functools.cache
+def _token_version() -> str:
+    """A digest of the code and constants ``_doc_tokens`` runs, followed call by call.
+
+    Tokens kept between runs are made again after any change to how text becomes tokens
+    (a new stop word, pattern or rule), so that a stored record never disagrees with what
+    this code would make of the same doc.
+    """
+    import hashlib
+    import sys
+    import types
+
+    parts: list[str] = [sys.version, repr(sorted(_stop_words()))]
+    seen: set[int] = set()
+
+    def stable(value: object) -> str:
+        if isinstance(value, (set, frozenset)):
+            return "{" + ",".join(sorted(stable(v) for v in value)) + "}"
+        if isinstance(value, dict):
+            return repr(sorted((stable(k), stable(v)) for k, v in value.items()))
+        if isinstance(value, tuple):
+            return "(" + ",".join(stable(v) for v in value) + ")"
+        return repr(value)
+
+    def visit(code: types.CodeType) -> None:
+        if id(code) in seen:
+            return
+        seen.add(id(code))
+        parts.append(code.co_code.hex())
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                visit(const)
+            else:
+                parts.append(stable(const))
+        for name in code.co_names:
+            value = globals().get(name)
+            value = getattr(value, "__wrapped__", value)
+            if isinstance(value, types.FunctionType) and value.__module__ == __name__:
+                visit(value.__code__)
+            elif isinstance(value, re.Pattern):
+                parts.append(f"{name}={value.pattern!r}/{value.flags}")
+            elif isinstance(value, (str, int, float, tuple, frozenset, set, dict)):
+                parts.append(f"{name}={stable(value)}")
+
+    visit(_doc_tokens.__code__)
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=8).hexdigest()
 
 
 @functools.lru_cache(maxsize=_TOKEN_MEMO)
@@ -410,17 +606,14 @@ def clear_memos() -> None:
     _ENTITIES.clear()
 
 
-def _surface_forms(titles: list[str], stem: bool) -> dict[str, str]:
-    """Each stem's most common spelling in the titles (ties: alphabetical), for display."""
+def _surface_forms(titles: Sequence[tuple[str, ...]], stem: bool) -> dict[str, str]:
+    """Each stem's most common spelling in the titles' words (ties: alphabetical), for display."""
     from collections import Counter
+    from itertools import chain
 
-    stop = _stop_words()
-    counts: Counter[tuple[str, str]] = Counter()
-    for title in titles:
-        for word in word_tokens(title, stop, stem=False):
-            counts[(_stem(word) if stem else word, word)] += 1
     best: dict[str, tuple[int, str]] = {}
-    for (key, word), n in counts.items():
+    for word, n in Counter(chain.from_iterable(titles)).items():
+        key = _stem(word) if stem else word
         if key not in best or (-n, word) < (-best[key][0], best[key][1]):
             best[key] = (n, word)
     return {key: word for key, (_, word) in best.items()}
@@ -429,11 +622,14 @@ def _surface_forms(titles: list[str], stem: bool) -> dict[str, str]:
 def _dedupe(terms: list[str]) -> tuple[str, ...]:
     """Terms without case-insensitive repeats or words already inside a kept phrase."""
     kept: list[str] = []
+    folded_kept: set[str] = set()  # the kept terms, case-folded, and each of their words
     for term in terms:
         folded = term.casefold()
-        if any(folded == k.casefold() or folded in k.casefold().split() for k in kept):
+        if folded in folded_kept:
             continue
         kept.append(term)
+        folded_kept.add(folded)
+        folded_kept.update(folded.split())
     return tuple(kept)
 
 
@@ -453,13 +649,17 @@ class _Pass:
     """
 
     def __init__(
-        self, docs: list[Doc], params: ClusterParams, background: Sequence[Doc] = ()
+        self,
+        docs: list[Doc],
+        params: ClusterParams,
+        background: Sequence[Doc] = (),
+        tokens: dict[str, DocTokens] | None = None,
     ) -> None:
         import numpy as np
         import scipy.sparse as sp
 
         self.params = params
-        views = _views(docs, params, background)
+        views, records = _prepare(docs, params, background, tokens)
         self.views = [m for m, _ in views]
         self.terms = [names for _, names in views]
         n = len(docs)
@@ -470,8 +670,7 @@ class _Pass:
         self.story_of = np.full(n, -1, dtype=np.int64)
         self.last = np.full(n, -math.inf)
         self.first = np.full(n, math.inf)
-        titles = [plain_text(d.title) for d in docs]
-        self.service = np.array([is_service(t) for t in titles])
+        self.service = np.array([r.service for r in records], dtype=bool)
         self.story_service = np.zeros(n, dtype=bool)
         self.sq = np.zeros((len(self.views), n))  # |sum|^2 per view and story
         # Outlets as codes; a story's code is its members' common outlet, or -1 once mixed.
@@ -480,9 +679,11 @@ class _Pass:
         self.doc_outlet = np.array([code.get(d.outlet, -2) for d in docs], dtype=np.int64)
         self.story_outlet = np.full(n, -1, dtype=np.int64)
         self.names: list[str] = []
-        # Per story, the title and entity columns its members have: "why grouped".
-        self.vocab: list[tuple[set[int], set[int], set[int]]] = []
-        self.surface = _surface_forms(titles, params.stem)
+        # Per story, its members, and the title and entity columns of the first ``n`` of
+        # them (made when a doc joins the story: "why grouped").
+        self.members: dict[int, list[int]] = {}
+        self.vocab: dict[int, tuple[int, set[int], set[int]]] = {}
+        self.surface = _surface_forms([r.words for r in records], params.stem)
         self.index: dict[str, int] = {}
         # The centroid sums of the stories live at the last snapshot, rows in ``live`` order,
         # covering the docs before ``synced``.
@@ -542,48 +743,27 @@ class _Pass:
         pairs = zip(self.sums, self.views, strict=True)
         return live, [sp.csr_matrix(v[start:stop] @ s.T) for s, v in pairs]
 
-    def candidates(
+    def scores(
         self,
-        j: int,
-        start: int,
-        live: NDArray[np.int64],
-        dots: list[sp.csr_matrix],
-        inner: list[sp.csr_matrix],
-    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """Stories sharing a term with doc ``j`` (sorted ids) and the dot products per view."""
+        js: NDArray[np.int64],
+        dot: NDArray[np.float64],
+        sq: NDArray[np.float64],
+        last: NDArray[np.float64],
+        first: NDArray[np.float64],
+        outlet: NDArray[np.int64],
+        story_service: NDArray[np.bool_],
+    ) -> NDArray[np.float64]:
+        """The combined similarity of each (doc, story) pair, or -1.0 where it may not join.
+
+        Pair k is doc ``js[k]`` against a story with per-view dot products ``dot[:, k]``,
+        squared sum norms ``sq[:, k]``, latest and first member times, outlet code and
+        service flag (story arguments broadcast). Every operation is elementwise, so a pair
+        scores the same whether it is computed alone or with a whole block of pairs.
+        """
         import numpy as np
 
-        ids: list[NDArray[np.int64]] = []
-        values: list[NDArray[np.float64]] = []
-        sizes: list[int] = []
-        r = j - start
-        for outer, local in zip(dots, inner, strict=True):
-            # Stories of the snapshot, then those of the earlier docs of this block.
-            a, b = outer.indptr[r], outer.indptr[r + 1]
-            c, d = local.indptr[r], local.indptr[r + 1]
-            ids += [live[outer.indices[a:b]], self.story_of[start + local.indices[c:d]]]
-            values += [outer.data[a:b], local.data[c:d]]
-            sizes.append(b - a + d - c)
-        unique, inverse = np.unique(np.concatenate(ids), return_inverse=True)
-        n = len(unique)
-        # bincount adds in input order, as np.add.at does, at a fraction of its cost.
-        slot = np.repeat(np.arange(len(sizes)) * n, sizes) + inverse
-        per_view = np.bincount(slot, np.concatenate(values), minlength=len(sizes) * n).astype(
-            np.float64, copy=False
-        )
-        return unique, per_view.reshape(len(sizes), n)
-
-    def best(
-        self, j: int, stories: NDArray[np.int64], dot: NDArray[np.float64]
-    ) -> tuple[int, float]:
-        """The most similar live story for doc ``j`` and its similarity, or (-1, 0.0)."""
-        import numpy as np
-
-        if len(stories) == 0:
-            return -1, 0.0
-        gap = self.days[j] - self.last[stories]
-        sq = self.sq[:, stories]
-        present = (sq > 0) & (self.doc_sq[:, j : j + 1] > 0)
+        gap = self.days[js] - last
+        present = (sq > 0) & (self.doc_sq[:, js] > 0)
         cosine = np.divide(dot, np.sqrt(sq), out=np.zeros_like(dot), where=present)
         weight = self.weights[:, None] * present
         total = weight.sum(axis=0)
@@ -591,28 +771,25 @@ class _Pass:
             (weight * cosine).sum(axis=0), total, out=np.zeros_like(total), where=total > 0
         )
         combined *= np.exp(-np.maximum(gap, 0.0) / self.params.decay_days)
-        own_outlet = (self.story_outlet[stories] == self.doc_outlet[j]) & (self.doc_outlet[j] >= 0)
-        service = self.story_service[stories] | self.service[j]
+        doc_outlet = self.doc_outlet[js]
+        own_outlet = (outlet == doc_outlet) & (doc_outlet >= 0)
+        service = story_service | self.service[js]
         combined[own_outlet & ~service] *= self.params.same_outlet_factor
         needed = np.where(service, self.params.service_threshold, self.params.threshold)
-        span = self.days[j] - self.first[stories]
+        span = self.days[js] - first
         closed = (gap > self.params.window_days) | (span > self.params.max_span_days)
         # Service items (deals, hints, guides) of different outlets are never one story;
         # one outlet's updated or repeated item is, when nearly the same text.
         closed |= service & ~own_outlet
         combined[closed | (combined < needed)] = -1.0
-        k = int(np.argmax(combined))  # first maximum: the oldest story wins a tie
-        if combined[k] < 0:
-            return -1, 0.0
-        return int(stories[k]), float(combined[k])
+        return combined  # type: ignore[no-any-return]
 
-    def exact(self, j: int, story: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    def exact(self, j: int, story: int) -> NDArray[np.float64]:
         """Doc ``j``'s dot products with one story's sums, computed from its members."""
         import numpy as np
 
         rows = np.flatnonzero(self.story_of == story)
-        dot = [float((v[j] @ v[rows].sum(axis=0).T).sum()) for v in self.views]
-        return np.array([story]), np.array(dot).reshape(-1, 1)
+        return np.array([float((v[j] @ v[rows].sum(axis=0).T).sum()) for v in self.views])
 
     def shared_with(self, j: int, story: int, limit: int = 6) -> tuple[str, ...]:
         """The title words and names doc ``j`` shares with the story's members so far.
@@ -620,10 +797,15 @@ class _Pass:
         Ranked by their weight in the doc (title and entity views), ties by term; title words
         are shown as stems' most common spelling. Costs one pass over the doc's terms.
         """
+        members = self.members.get(story, [])
+        done, title, entity = self.vocab.get(story, (0, set(), set()))
+        for m in members[done:]:
+            title.update(self.row(0, m)[0])
+            entity.update(self.row(2, m)[0])
+        self.vocab[story] = (len(members), title, entity)
         weight: dict[str, float] = {}
-        for v in (0, 2):  # title and entity views: the words a reader sees
+        for v, seen in ((0, title), (2, entity)):  # the words a reader sees
             cols, values = self.row(v, j)
-            seen = self.vocab[story][v] if story < len(self.vocab) else set()
             for col, value in zip(cols, values, strict=True):
                 if col in seen:
                     term = self.terms[v][col]
@@ -634,18 +816,38 @@ class _Pass:
         kept.sort(key=lambda t: (-round(weight[t], 9), t))
         return tuple(kept[:limit])
 
-    def join(
-        self, j: int, story: int, stories: NDArray[np.int64], dot: NDArray[np.float64]
-    ) -> None:
+    def seed(self, names: list[str]) -> None:
+        """The first docs join the named stories at once: context docs before any new one.
+
+        What a pass over them would leave, without comparing anything: members, ages,
+        outlets, "why grouped" vocabularies and the squared norms of the stories' sums
+        (computed from the sums, so they may differ from a pass's running total in the last
+        bits). Story numbers follow first appearance, as in a pass.
+        """
         import numpy as np
+        import scipy.sparse as sp
 
-        while len(self.vocab) <= story:
-            self.vocab.append((set(), set(), set()))
-        for v in (0, 2):
-            self.vocab[story][v].update(self.row(v, j)[0])
+        n = len(names)
+        for j, name in enumerate(names):
+            if name not in self.index:
+                self.new_story(name, j)
+        story = np.array([self.index[name] for name in names], dtype=np.int64)
+        self.story_of[:n] = story
+        np.maximum.at(self.last, story, self.days[:n])
+        np.minimum.at(self.first, story, self.days[:n])
+        mixed = self.doc_outlet[:n] != self.story_outlet[story]
+        self.story_outlet[story[mixed]] = -1
+        n_stories = len(self.names)
+        members = sp.csr_matrix((np.ones(n), (story, np.arange(n))), shape=(n_stories, n))
+        for j, s in enumerate(story.tolist()):
+            self.members.setdefault(s, []).append(j)
+        for v, view in enumerate(self.views):
+            sums = sp.csr_matrix(members @ view[:n])
+            self.sq[v, :n_stories] = np.asarray(sums.multiply(sums).sum(axis=1)).ravel()
 
-        k = np.searchsorted(stories, story)
-        own = dot[:, k] if k < len(stories) and stories[k] == story else 0.0
+    def join(self, j: int, story: int, own: NDArray[np.float64]) -> None:
+        """Doc ``j`` joins ``story``; ``own`` is its dot product with the story's sums."""
+        self.members.setdefault(story, []).append(j)
         self.sq[:, story] += 2.0 * own + self.doc_sq[:, j]
         self.story_of[j] = story
         if self.story_outlet[story] != self.doc_outlet[j]:
@@ -654,44 +856,227 @@ class _Pass:
         self.first[story] = min(self.first[story], self.days[j])
 
 
+class _Block:
+    """The docs start..stop of one pass against one snapshot, scored a block at a time.
+
+    A pair (doc, story) whose story no doc of the block has joined yet ("clean") scores as
+    at the snapshot: all of them are scored at once when the block starts. A story some doc
+    of the block joined ("dirty") gets a slot; its dot products with the block's later docs
+    (the snapshot's, then each member's, in the order they joined, as summed one by one)
+    are kept in ``acc`` and its scores in ``score``, recomputed when a doc joins it. A story
+    started by a doc of the block scores what the block start computed for that doc alone.
+    Each pair's score comes from the same elementwise ``_Pass.scores`` as a one-doc call,
+    so the result is the plain definition's, whatever the block size.
+    """
+
+    def __init__(
+        self,
+        state: _Pass,
+        start: int,
+        stop: int,
+        live: NDArray[np.int64],
+        dots: list[sp.csr_matrix],
+    ) -> None:
+        import numpy as np
+        import scipy.sparse as sp
+
+        self.state, self.start = state, start
+        size = stop - start
+        n_views = len(state.views)
+        # The snapshot's dot products, the views aligned: pair k is (doc row, live column).
+        self.rows, self.cols, self.values = _aligned(dots, len(live))
+        self.stories = live[self.cols]
+        self.indptr = _indptr(self.rows, size)
+        self.clean = state.scores(
+            start + self.rows,
+            self.values,
+            state.sq[:, self.stories],
+            state.last[self.stories],
+            state.first[self.stories],
+            state.story_outlet[self.stories],
+            state.story_service[self.stories],
+        )
+        # The same pairs by story, for a story's later docs when it turns dirty.
+        self.by_story = np.lexsort((self.rows, self.cols))
+        self.story_ptr = _indptr(self.cols[self.by_story], len(live))
+        self.live = live
+        # Docs of the block against earlier docs of it, by the earlier doc (column).
+        inner = [sp.csr_matrix(sp.tril(v[start:stop] @ v[start:stop].T, k=-1)) for v in state.views]
+        earlier, later, self.inner_values = _aligned([m.T.tocsr() for m in inner], size)
+        self.inner_rows = later  # the later doc of each pair, grouped by the earlier one
+        self.inner_ptr = _indptr(earlier, size)
+        # Each pair scored against the story its earlier doc would start alone.
+        first = start + earlier
+        self.alone = state.scores(
+            start + later,
+            self.inner_values,
+            state.doc_sq[:, first],
+            state.days[first],
+            state.days[first],
+            state.doc_outlet[first],
+            state.service[first],
+        )
+        self.slot: dict[int, int] = {}
+        self.slot_story = np.zeros(size, dtype=np.int64)
+        self.acc = np.zeros((n_views, size, size))  # view, doc row, slot
+        self.score = np.full((size, size), -1.0)  # doc row, slot
+        self.dirty = np.zeros(len(state.names) + size + 1, dtype=bool)
+
+    def best(self, j: int) -> tuple[int, float]:
+        """The most similar live story for doc ``j`` and its similarity, or (-1, 0.0)."""
+        import numpy as np
+
+        r = j - self.start
+        story, value = -1, -1.0
+        a, b = self.indptr[r], self.indptr[r + 1]
+        if b > a:
+            clean = self.clean[a:b]
+            if self.slot:
+                clean = np.where(self.dirty[self.stories[a:b]], -1.0, clean)
+            k = int(np.argmax(clean))  # first maximum: the oldest story wins a tie
+            if clean[k] >= 0:
+                story, value = int(self.stories[a + k]), float(clean[k])
+        if self.slot:
+            row = self.score[r, : len(self.slot)]
+            top = float(row.max())
+            if top >= 0 and top >= value:
+                other = int(self.slot_story[np.flatnonzero(row == top)].min())
+                if top > value or other < story:
+                    story, value = other, top
+        return (story, value) if story >= 0 else (-1, 0.0)
+
+    def own(self, j: int, story: int) -> NDArray[np.float64]:
+        """Doc ``j``'s dot products with the sums of ``story`` before it joins."""
+        import numpy as np
+
+        r = j - self.start
+        k = self.slot.get(story)
+        if k is not None:
+            return self.acc[:, r, k].copy()
+        a, b = self.indptr[r], self.indptr[r + 1]
+        i = a + int(np.searchsorted(self.stories[a:b], story))
+        if i < b and self.stories[i] == story:
+            return self.values[:, i]
+        return np.zeros(len(self.state.views))
+
+    def joined(self, j: int, story: int, started: bool) -> None:
+        """Doc ``j`` joined ``story`` (``started``: as its first member): rescore the story."""
+        import numpy as np
+
+        r = j - self.start
+        a, b = self.inner_ptr[r], self.inner_ptr[r + 1]
+        later = self.inner_rows[a:b]
+        k = self.slot.get(story)
+        if k is None:
+            k = self.slot[story] = len(self.slot)
+            self.slot_story[k] = story
+            self.dirty[story] = True
+            if started:
+                self.acc[:, later, k] = self.inner_values[:, a:b]
+                self.score[later, k] = self.alone[a:b]
+                return
+            c = int(np.searchsorted(self.live, story))
+            if c < len(self.live) and self.live[c] == story:
+                pairs = self.by_story[self.story_ptr[c] : self.story_ptr[c + 1]]
+                pairs = pairs[self.rows[pairs] > r]
+                self.acc[:, self.rows[pairs], k] = self.values[:, pairs]
+        self.acc[:, later, k] += self.inner_values[:, a:b]
+        rows = r + 1 + np.flatnonzero(self.acc[:, r + 1 :, k].any(axis=0))
+        if len(rows) == 0:  # no later doc of the block shares a term with the story
+            return
+        state = self.state
+        self.score[rows, k] = state.scores(
+            self.start + rows,
+            self.acc[:, rows, k],
+            state.sq[:, story : story + 1],
+            state.last[story],
+            state.first[story],
+            state.story_outlet[story],
+            state.story_service[story],
+        )
+
+
+def _aligned(
+    matrices: list[sp.csr_matrix], n_cols: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """The cells present in any of same-shaped CSR matrices, by row then column, with each
+    matrix's value there (0.0 where it has none): rows, columns, values (one row each)."""
+    import numpy as np
+
+    width = max(n_cols, 1)
+    keys, data = [], []
+    for m in matrices:
+        m.sort_indices()  # then each matrix's keys are sorted, and the merge below is cheap
+        rows = np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr))
+        keys.append(rows * width + m.indices)
+        data.append(m.data)
+    every = np.concatenate(keys)
+    order = np.argsort(every, kind="stable")
+    ordered = every[order]
+    fresh = np.ones(len(ordered), dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=fresh[1:])
+    cells = ordered[fresh]
+    values = np.zeros((len(matrices), len(cells)))
+    view = np.repeat(np.arange(len(matrices)), [len(k) for k in keys])
+    values[view[order], np.cumsum(fresh) - 1] = np.concatenate(data)[order]
+    return cells // width, cells % width, values
+
+
+def _indptr(sorted_rows: NDArray[np.int64], n_rows: int) -> NDArray[np.int64]:
+    import numpy as np
+
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(sorted_rows, minlength=n_rows), out=indptr[1:])
+    return indptr
+
+
 def _run(
-    docs: list[Doc], fixed: dict[int, str], params: ClusterParams, background: Sequence[Doc]
+    docs: list[Doc],
+    fixed: dict[int, str],
+    params: ClusterParams,
+    background: Sequence[Doc],
+    tokens: dict[str, DocTokens] | None = None,
 ) -> list[Assignment]:
     """The online pass over docs in publication order; ``fixed`` maps a row to its story id."""
-    import scipy.sparse as sp
-
-    state = _Pass(docs, params, background)
+    state = _Pass(docs, params, background, tokens)
     out: list[Assignment] = []
     start = 0
+    while start in fixed:  # context docs before the first new one: no need to compare them
+        start += 1
+    if start:
+        state.seed([fixed[j] for j in range(start)])
     while start < len(docs):
         stop = min(start + _BLOCK, len(docs))
         live, dots = state.snapshot(start, stop)
-        # Docs of this block against earlier docs of the block, which the snapshot lacks.
-        inner = [sp.csr_matrix(sp.tril(v[start:stop] @ v[start:stop].T, k=-1)) for v in state.views]
+        block = _Block(state, start, stop, live, dots)
         snapshot_from = len(state.names)
         in_snapshot = set(live.tolist())
         j = start
         while j < stop:
-            stories, dot = state.candidates(j, start, live, dots, inner)
             name = fixed.get(j)
+            started = False
             if name is None:
-                story, similarity = state.best(j, stories, dot)
+                story, similarity = block.best(j)
                 if story < 0:
                     story, similarity = state.new_story(story_id_for(docs[j].id), j), 1.0
+                    started = True
                 terms = state.shared_with(j, story) if similarity < 1.0 else ()
                 out.append(Assignment(docs[j].id, state.names[story], round(similarity, 4), terms))
             else:
                 story = state.index.get(name, -1)
                 if story < 0:
-                    story = state.new_story(name, j)
+                    story, started = state.new_story(name, j), True
                 elif story < snapshot_from and story not in in_snapshot:
                     # A context doc revived a story the snapshot left out (its own earlier
                     # run kept it longer): join it exactly, then take a fresh snapshot.
-                    stories, dot = state.exact(j, story)
-                    stop = j + 1
-            state.join(j, story, stories, dot)
+                    state.join(j, story, state.exact(j, story))
+                    start = j + 1
+                    break
+            state.join(j, story, block.own(j, story))
+            block.joined(j, story, started)
             j += 1
-        start = stop
+        else:
+            start = stop
     return out
 
 
@@ -700,6 +1085,7 @@ def assign(
     context: Sequence[tuple[Doc, str]] = (),
     params: ClusterParams = DEFAULT_PARAMS,
     background: Sequence[Doc] = (),
+    tokens: dict[str, DocTokens] | None = None,
 ) -> list[Assignment]:
     """Assign new docs to stories, in the order of ``new``.
 
@@ -712,6 +1098,10 @@ def assign(
     TF-IDF vocabulary and weights are fitted on context and new docs together. A new doc
     that joins no story starts ``story_id_for(doc.id)``. Raises ValueError when an id occurs
     twice (a doc is either context or new).
+
+    ``tokens`` maps doc ids to ``DocTokens`` kept from earlier runs: a doc whose record
+    still matches (``token_key``) is not tokenised again, and every doc tokenised is added
+    to it, for the caller to keep. The result is the same with or without it.
     """
     docs = [d for d, _ in context] + list(new)
     if len({d.id for d in docs}) != len(docs):
@@ -719,7 +1109,7 @@ def assign(
     fixed_by_id = {d.id: s for d, s in context}
     order = sorted(docs, key=_sort_key)
     fixed = {j: fixed_by_id[d.id] for j, d in enumerate(order) if d.id in fixed_by_id}
-    by_id = {a.entry_id: a for a in _run(order, fixed, params, background)} if order else {}
+    by_id = {a.entry_id: a for a in _run(order, fixed, params, background, tokens)} if order else {}
     return [by_id[d.id] for d in new]
 
 

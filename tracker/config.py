@@ -495,6 +495,7 @@ def _fetch_rule(fetch: FetchConfig, where: str) -> None:
             _join(where, "max_interval_minutes"), "must not be less than min_interval_minutes"
         )
 
+
 _CLUSTER: Fields = {
     "window_days": (_number(), ClusterConfig.window_days),
     "threshold": (_optional(_number(at_most=1.0)), None),

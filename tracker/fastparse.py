@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 RSS_CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
@@ -72,6 +73,8 @@ def _utf8_document(body: bytes, headers: Mapping[str, str]) -> bool:
 
 def _fix(text: str) -> str:
     """feedparser's last steps on every text value: strip, UTF-8 repair, cp1252 mapping."""
+    if text.isascii():
+        return text.strip()  # the repair and the mapping leave ASCII as it is
     from feedparser.mixin import _cp1252
 
     output = text.strip()
@@ -94,9 +97,44 @@ def _uri(text: str) -> str:
 
 
 def _date(text: str) -> Any:
+    """feedparser's UTC struct_time for a date, or None."""
     from feedparser.datetimes import _parse_date
 
+    match = _RFC822.fullmatch(text)
+    if match is not None:
+        found = _rfc822(match)
+        if found is not None:
+            return found
     return _parse_date(text)
+
+
+# Issue 8: the RFC 822 date nearly every RSS feed writes, "Mon, 06 Jan 2025 10:00:00 +0000".
+# feedparser tries its W3C handler first (it declines these) and then its RFC 822 one,
+# whose arithmetic _rfc822 repeats; tests/test_ingest_fast.py checks the two agree.
+_RFC822 = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) "
+    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) "
+    r"(\d\d):(\d\d):(\d\d) (?:([+-])(\d\d)(\d\d)|GMT|UT|Z)"
+)
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+
+
+def _rfc822(match: re.Match[str]) -> Any:
+    day, month, year, hour, minute, second, sign, zone_h, zone_m = match.groups()
+    hours = int(zone_h) if sign else 0
+    minutes = int(zone_m) if sign else 0
+    if sign == "-":
+        hours, minutes = -hours, -minutes
+    try:
+        stamp = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second))
+        return (stamp - timedelta(minutes=minutes, hours=hours)).utctimetuple()
+    except (ValueError, OverflowError):
+        return None  # feedparser's other handlers may still read it
 
 
 def _content_type(element: Any, default: str) -> str:

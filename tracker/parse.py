@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import html.entities
 import io
 import re
 import time
@@ -52,6 +53,9 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
     text = url.strip()
     if not text:
         return None
+    simple = _simple_canonical(text, base)
+    if simple is not None:
+        return simple
     try:
         parts = urlsplit(urljoin(base.strip(), text) if base else text)
         scheme = parts.scheme.lower()
@@ -69,6 +73,27 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
     netloc = f"{userinfo}@{host}" if userinfo else host
     query = _strip_tracking(parts.query)
     return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+
+
+# An http(s) URL that urlsplit takes apart without changing anything (lower-case scheme and
+# host, no user, port, fragment, params or brackets; printable ASCII): canonical_url's answer
+# for it is built directly. tests/test_ingest_fast.py checks it against the general path.
+_SIMPLE_URL = re.compile(
+    r"(https?://[a-z0-9.-]+)(/[^\x00-\x20\x7f?#;\[\]]*)?(?:\?([^\x00-\x20\x7f#;\[\]]*))?"
+)
+
+
+def _simple_canonical(text: str, base: str | None) -> str | None:
+    """canonical_url(text, base) for the common simple absolute URL, else None (ask urllib)."""
+    if not text.isascii():
+        return None
+    match = _SIMPLE_URL.fullmatch(text)
+    if match is None or (base and not _plain_absolute(text)):
+        return None
+    start, path, query = match.groups()
+    if query:
+        query = _strip_tracking(query)
+    return f"{start}{path or '/'}?{query}" if query else f"{start}{path or '/'}"
 
 
 def _strip_tracking(query: str) -> str:
@@ -126,6 +151,8 @@ _BLOCK_TAG = re.compile(
     r"|figcaption|section|article|header|footer)\b)",
     re.IGNORECASE,
 )
+# _BLOCK_TAG's places, cheaper to find: replacing the '<' with " <" is its r" <\1".
+_BEFORE_BLOCK_TAG = re.compile(r"<(?=" + _BLOCK_TAG.pattern[1:] + ")", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 
 
@@ -160,29 +187,172 @@ def sanitize_html(html_text: str, *, base_url: str | None = None) -> str:
         scheme = urlsplit(resolved).scheme.lower()
         return resolved if scheme in schemes else None
 
+    if _plain_text(html_text):  # nh3 gives text back escaped, and nothing else
+        return html_text.replace(">", "&gt;").replace("\xa0", "&nbsp;").strip()
     return nh3.clean(
         html_text,
         tags=set(_TAGS),
         clean_content_tags=set(_DROP_WITH_CONTENT),
         attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
-        attribute_filter=resolve,
+        attribute_filter=None if _links_taken_as_written(html_text) else resolve,
         url_schemes={"http", "https", "mailto"},
         link_rel=_LINK_REL,
         strip_comments=True,
     ).strip()
 
 
+def _plain_text(html_text: str) -> bool:
+    """Text the HTML parser reads as one run of characters, each as itself."""
+    return not (
+        "<" in html_text
+        or "&" in html_text
+        or "\x00" in html_text
+        or "\r" in html_text
+        or html_text.startswith("\ufeff")
+    )
+
+
+# What follows an attribute name as the HTML tokenizer reads a value.
+_ATTRIBUTE_VALUE = re.compile(
+    r"[\t\n\f\r ]*=[\t\n\f\r ]*(?:\"([^\"]*)\"|'([^']*)'|([^\t\n\f\r >]+))"
+)
+# A plain absolute URL (_PLAIN_ABSOLUTE) of printable ASCII without '&' (no entity in it).
+_URL_CHARS = "".join(re.escape(chr(c)) for c in range(0x21, 0x7F) if chr(c) not in "/?#;[]&")
+_LINK_AS_WRITTEN = re.compile(
+    rf"https?://[{_URL_CHARS}]+(?:/[{_URL_CHARS}/]*)?(?:\?[{_URL_CHARS}/?]+)?"
+)
+
+
+def _links_taken_as_written(html_text: str) -> bool:
+    """Whether the attribute filter would hand back every href and src unchanged.
+
+    True when each "href" or "src" in the text, in any case (every place such an attribute
+    could be, and more), is followed by a value, written without entities or control
+    characters, that is a plain absolute http(s) URL: the filter returns those as they
+    are, so nh3 can run without it (issue 8: calling back into Python for every link was a
+    quarter of the cleaning time). tests/test_ingest_fast.py fuzzes it against the filter.
+    """
+    lowered = html_text.lower()
+    if len(lowered) != len(html_text):
+        return False  # a character whose lower case is longer: positions would not agree
+    for name in ("href", "src"):
+        at = lowered.find(name)
+        while at != -1:
+            value = _ATTRIBUTE_VALUE.match(html_text, at + len(name))
+            if value is None:
+                return False
+            url = value.group(1) or value.group(2) or value.group(3) or ""
+            if _LINK_AS_WRITTEN.fullmatch(url) is None:
+                return False
+            at = lowered.find(name, value.end())
+    return True
+
+
 def html_to_text(html_text: str) -> str:
     """Plain text of an HTML fragment: no tags, entities decoded, whitespace collapsed."""
+    if not html_text.startswith("\ufeff"):  # the HTML parser drops a leading BOM
+        if "<" not in html_text and "&" not in html_text and "\x00" not in html_text:
+            return collapse(html_text)  # what the HTML parser gives back for plain text
+        simple = _simple_text(html_text)
+        if simple is not None:
+            return collapse(simple)
     # A space before block tags keeps "<p>a</p><p>b</p>" from becoming "ab".
-    spaced = _BLOCK_TAG.sub(r" <\1", html_text)
+    spaced = _BEFORE_BLOCK_TAG.sub(" <", html_text)
     stripped = nh3.clean(spaced, tags=set(), clean_content_tags=set(_DROP_WITH_CONTENT))
     return collapse(html.unescape(stripped))
 
 
+# Issue 8: most summaries are text, a few inline or block tags and the common entities.
+# For those the text is the fragment with its tags cut out (a space for a block tag, as
+# above) and its entities decoded, which is what nh3 (html5ever) gives: none of these tags
+# changes how the parser reads text (no raw text, tables, forms, templates, foreign content
+# or <pre>), a '<' inside a quoted attribute value is not taken, and only entities that
+# html5ever and html.unescape both decode to the same character are. Anything else goes
+# to nh3. tests/test_ingest_fast.py fuzzes this against the nh3 path.
+_SIMPLE_TAG = re.compile(
+    r"(/?)(a|abbr|article|aside|b|big|blockquote|br|center|cite|code|dd|del|dfn|div|dl|dt|em"
+    r"|figcaption|figure|font|footer|h[1-6]|header|hr|i|img|ins|kbd|li|main|mark|nav|ol|p|q"
+    r"|s|samp|section|small|span|strike|strong|sub|sup|time|tt|u|ul|var)"
+    r"(?>\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*+(?:\s*=\s*(?:\"[^\"<]*+\"|'[^'<]*+'|[^\s\"'=<>`]++))?)*+"
+    r"\s*/?>",
+    re.IGNORECASE,
+)
+# The names _BLOCK_TAG finds.
+_BLOCK_NAMES = frozenset(
+    {"p", "div", "br", "hr", "li", "ul", "ol", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6"}
+    | {"tr", "td", "th", "table", "blockquote", "pre", "figure", "figcaption", "section"}
+    | {"article", "header", "footer"}
+)
+_BARE_TAG_NAMES = ("a", "b", "i", "em", "strong", "code", "span", "small", "sub", "sup", "p", "div")
+_BARE_TAGS = {
+    f"{slash}{name}{end}": name in _BLOCK_NAMES
+    for name in (*_BARE_TAG_NAMES, "br", "hr", "li", "ul", "ol", "h2", "h3", "h4", "blockquote")
+    for slash in ("", "/")
+    for end in ("", "/", " /")
+}
+_ENTITY = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]{0,31}|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
+_HTML5_ENTITIES = html.entities.html5
+
+
+def _simple_text(fragment: str) -> str | None:
+    """The text of a simple HTML fragment (see above), or None when nh3 must read it."""
+    if "\x00" in fragment:
+        return None
+    pieces = fragment.split("<")
+    first = _decoded(pieces[0]) if "&" in pieces[0] else pieces[0]
+    if first is None:
+        return None
+    out = [first]
+    for piece in pieces[1:]:
+        head, _, text = piece.partition(">")
+        block = _BARE_TAGS.get(head)  # <p>, </a>, <br/>: no attributes, no regex
+        if block is None:
+            tag = _SIMPLE_TAG.match(piece)
+            if tag is None:
+                return None
+            text = piece[tag.end() :]
+            block = tag.group(2).lower() in _BLOCK_NAMES
+        if "&" in text:
+            decoded = _decoded(text)
+            if decoded is None:
+                return None
+            text = decoded
+        out.append(" " + text if block else text)
+    return "".join(out)
+
+
+def _decoded(text: str) -> str | None:
+    """``text`` with its entities decoded, or None if one is not a plain one."""
+    try:
+        decoded, count = _ENTITY.subn(_decode_entity, text)
+    except KeyError:
+        return None
+    return decoded if count == text.count("&") else None
+
+
+def _decode_entity(match: re.Match[str]) -> str:
+    ref = match.group(0)[1:-1]
+    if ref[0] != "#":
+        return _HTML5_ENTITIES[ref + ";"]  # KeyError: not a known entity
+    code = int(ref[2:], 16) if ref[1] in "xX" else int(ref[1:])
+    if not _plain_code_point(code):
+        raise KeyError(ref)
+    return chr(code)
+
+
+def _plain_code_point(code: int) -> bool:
+    """A code point html5ever and html.unescape both give back as itself from &#...;."""
+    if code in (0x9, 0xA, 0xD):
+        return True
+    if code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        return False
+    return not (0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE)
+
+
 def collapse(text: str) -> str:
     """``text`` with runs of whitespace made one space, trimmed."""
-    return _SPACES.sub(" ", text).strip()
+    # str.split() and re's \s agree on what whitespace is (str.isspace); a test checks it.
+    return " ".join(text.split())
 
 
 def truncate(text: str, limit: int) -> str:

@@ -323,6 +323,18 @@ class Renderer:
         """``search_index_js`` from rows already made by ``search_row_json``, byte for byte."""
         return "window.TRACKER_SEARCH = [" + ",".join(rows) + "];\n"
 
+    def search_months_js(self, months: Sequence[tuple[str, int]]) -> str:
+        """``search-index.js`` of a site whose index is split by month (issue 8): the months
+        (``YYYY-MM``, newest first) and how many stories each part holds."""
+        data = json.dumps([[m, n] for m, n in months], separators=(",", ":"))
+        return "window.TRACKER_SEARCH_ROWS = {};\nwindow.TRACKER_SEARCH_MONTHS = " + data + ";\n"
+
+    def search_part_js(self, month: str, rows: Iterable[str]) -> str:
+        """``search/YYYY-MM.js``: one month's rows (``search_row_json``), newest first."""
+        if not re.fullmatch(r"\d{4}-\d{2}", month):
+            raise ValueError(f"not a month: {month!r}")
+        return f'window.TRACKER_SEARCH_ROWS["{month}"] = [' + ",".join(rows) + "];\n"
+
     def feeds_page(self, states: Sequence[FeedState], *, root: str) -> str:
         """The feed-health page: failing feeds first, then gone, moved, ok; by name within."""
         order = {"failing": 0, "gone": 1, "moved": 2, "ok": 3}

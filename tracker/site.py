@@ -9,6 +9,8 @@ Layout, every internal link relative so that the site also works from file://::
     feeds.opml              the followed feeds, for any feed reader
     feeds.html              feed health: every feed's state, last success, next fetch
     search.html             search in the browser: search.js over search-index.js (no server)
+    search/YYYY-MM.js       the search index of the stories first seen that month; search-index.js
+                            lists the months
     days/YYYY-MM-DD.html    one page per digest (root "..")
     topics/<slug>.html      a topic's timeline and stories, and topics/<slug>.atom
     stories/<id>.html       a story's every entry
@@ -30,7 +32,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from tracker.errors import TrackerError
-from tracker.models import Digest, Feed, FeedState, Story, Topic, TopicPage
+from tracker.models import Digest, Feed, FeedState, Member, Story, Topic, TopicPage
 from tracker.render import Renderer, day_path, file_name, story_path, topic_path
 
 if TYPE_CHECKING:
@@ -148,12 +150,21 @@ def _write_stories(
 def _search_files(
     renderer: Renderer, index: list[tuple[float, str, dict[str, object]]]
 ) -> dict[str, str]:
-    rows = [row for _, _, row in sorted(index, key=lambda item: item[:2])]
-    return {
-        "search-index.js": renderer.search_index_js(rows),
-        "search.js": renderer.search_script(),
-        "search.html": renderer.search_page(root="."),
-    }
+    """The search page, its script, and the index split by month (issue 8): a part per month
+    of first appearance, each newest first, and ``search-index.js`` naming the parts."""
+    months: dict[str, list[str]] = {}
+    for _, _, row in sorted(index, key=lambda item: item[:2]):
+        months.setdefault(str(row["d"])[:7], []).append(renderer.search_row_json(row))
+    files = {search_path(m): renderer.search_part_js(m, rows) for m, rows in months.items()}
+    files["search-index.js"] = renderer.search_months_js([(m, len(r)) for m, r in months.items()])
+    files["search.js"] = renderer.search_script()
+    files["search.html"] = renderer.search_page(root=".")
+    return files
+
+
+def search_path(month: str) -> str:
+    """Where the search index of one month (``YYYY-MM``) is written."""
+    return f"search/{month}.js"
 
 
 def _topic_files(
@@ -310,31 +321,32 @@ def _build_incremental(
     site = _hash(str(out_dir.resolve()))[:16]
     base = _global_key(renderer, source.settings, topics, feed_states is not None)
     known = {t.slug: t for t in sorted(topics, key=lambda t: t.slug)}
-    tz = renderer.tz
+    seq = store.story_change_seq()
 
-    # Stories: which changed since the last build (or have no file).
-    fps: dict[str, str] = {}
-    first_seen: dict[str, float] = {}
-    for row in store.story_fingerprint_rows():
-        fps[row[0]] = _hash(base, repr(row))
-        first_seen[row[0]] = datetime.fromisoformat(row[1]).timestamp()
-    recorded = {key: fp for key, fp in store.site_records(site, "story").values()}
-    files = _files(out_dir / "stories")
-    changed = [
-        i for i, fp in fps.items() if recorded.get(i) != fp or file_name(i) + ".html" not in files
-    ]
-    removed = [story_path(i) for i in recorded if i not in fps]
+    # Stories: which changed since the last build. Read from the change log when this folder
+    # was built before with the same program and settings and nobody touched its story pages
+    # since (the folder's modification time); else every story is checked against its record
+    # and its file.
+    state = _SiteState.parse(store.site_state(site))
+    same_base = store.site_records(site, "site").get("", ("", ""))[1] == base
+    day_records = store.site_records(site, "day")
+    stories_dir = out_dir / "stories"
+    logged = (
+        same_base
+        and bool(day_records)
+        and state.seq is not None
+        and state.stories_mtime == _mtime(stories_dir)
+    )
+    scan = _scan_changes(store, site, base, renderer, stories_dir, state, logged)
+    changed, fps, first_seen, removed = scan.changed, scan.fps, scan.first_seen, scan.removed
 
     # Days: a changed story changes the digests of the window after each of its days.
     days = list(source.days)
-    day_records = store.site_records(site, "day")
-    same_base = store.site_records(site, "site").get("", ("", ""))[1] == base
-    store.save_site_records(site, [("", "site", "", base, 0.0, None)])
     if removed or not day_records or not same_base:
         dirty = set(days)
     else:
         touched = {
-            datetime.fromisoformat(hour + ":00:00+00:00").astimezone(tz).date()
+            datetime.fromisoformat(hour + ":00:00+00:00").astimezone(renderer.tz).date()
             for hour in store.member_times(changed)
         }
         dirty = {
@@ -344,7 +356,6 @@ def _build_incremental(
     store.drop_site_records(site, forget)
 
     report = SiteReport((), ())
-    unchanged_stories = tuple(sorted(story_path(i) for i in set(fps) - set(changed)))
     for start in range(0, len(changed), STORY_BATCH):
         batch = store.stories(changed[start : start + STORY_BATCH])
         pages = {story_path(s.id): renderer.story_page(s, root="..", topics=known) for s in batch}
@@ -361,27 +372,154 @@ def _build_incremental(
             for s in batch
         ]
         store.save_site_records(site, rows)
-    report += SiteReport((), unchanged_stories)
+    # Every story page is recorded now (a new story is a changed one): the rest are unchanged.
+    fresh = {story_path(i) for i in changed}
+    report += SiteReport((), tuple(p for p in store.site_paths(site, "stories/") if p not in fresh))
 
-    report += _incremental_topics(out_dir, renderer, store, source, site, base, fps, topics)
+    def fingerprint_of(story_ids: Sequence[str]) -> list[str]:
+        """The stories' fingerprints: fresh when just computed, else as recorded."""
+        missing = [story_path(i) for i in story_ids if i not in fps]
+        recorded = store.site_records_of(site, missing)
+        return [fps[i] if i in fps else recorded.get(story_path(i), ("",))[0] for i in story_ids]
+
+    report += _incremental_topics(
+        out_dir, renderer, store, source, site, base, fingerprint_of, topics
+    )
     digests = _incremental_days(
         out_dir, renderer, store, source, site, base, days, dirty, day_records
     )
     report += digests[1]
-    index_rows = (data for _, data in store.site_data(site, "story"))
+    months = scan.months | _months_of(renderer, [first_seen[i] for i in changed])
+    report += _incremental_search(out_dir, renderer, store, site, months)
     report += write_pages(
         out_dir,
-        {
-            "search-index.js": renderer.search_index_js_rows(index_rows),
-            "search.js": renderer.search_script(),
-            "search.html": renderer.search_page(root="."),
-        },
+        {"search.js": renderer.search_script(), "search.html": renderer.search_page(root=".")},
     )
     report += write_pages(out_dir, {"feeds.opml": renderer.feeds_opml(feeds)})
     if feed_states is not None:
         report += write_pages(out_dir, {"feeds.html": renderer.feeds_page(feed_states, root=".")})
     report += write_pages(out_dir, _front(renderer, digests[0]))
+    state = _SiteState(seq, _mtime(stories_dir))
+    store.save_site_records(site, [("", "site", "", base, 0.0, state.dump())])
+    # The change log is kept only as far back as the folder built longest ago has read it.
+    store.set_meta(f"site_seq:{site}", str(seq))
+    store.forget_story_changes(min(store.site_change_seqs(), default=seq))
     return report
+
+
+@dataclass(frozen=True)
+class _SiteState:
+    """What a site folder's own record keeps: the last story change its build read, and the
+    modification time of its stories folder after that build."""
+
+    seq: int | None = None
+    stories_mtime: int | None = None
+
+    @classmethod
+    def parse(cls, data: str | None) -> _SiteState:
+        try:
+            seq, mtime = (data or "").split(" ")
+            return cls(int(seq), int(mtime))
+        except ValueError:
+            return cls()
+
+    def dump(self) -> str:
+        return f"{self.seq} {self.stories_mtime}"
+
+
+@dataclass(frozen=True)
+class _Changes:
+    changed: list[str]  # the stories whose page is rendered again, by id
+    fps: dict[str, str]  # story id -> fingerprint, of the stories looked at
+    first_seen: dict[str, float]  # story id -> first seen (timestamp), of the same
+    removed: list[str]  # paths of story pages recorded whose story is gone
+    months: set[str]  # months of the search index to write again, besides the changed ones
+
+
+def _scan_changes(
+    store: Store,
+    site: str,
+    base: str,
+    renderer: Renderer,
+    stories_dir: Path,
+    state: _SiteState,
+    logged: bool,
+) -> _Changes:
+    """Which story pages to render again: from the change log, or by checking every story."""
+    fps: dict[str, str] = {}
+    first_seen: dict[str, float] = {}
+    if logged:
+        assert state.seq is not None
+        candidates = store.stories_changed_since(state.seq)
+        for row in store.story_fingerprint_rows_of(candidates):
+            fps[row[0]] = _hash(base, repr(row))
+            first_seen[row[0]] = datetime.fromisoformat(row[1]).timestamp()
+        was = store.site_records_of(site, [story_path(i) for i in fps])
+        changed = [i for i, fp in fps.items() if was.get(story_path(i), ("",))[0] != fp]
+        # A story that moved to another month leaves the old month's index part.
+        old = [was[story_path(i)][1] for i in changed if story_path(i) in was]
+        return _Changes(changed, fps, first_seen, [], _months_of(renderer, old))
+    for row in store.story_fingerprint_rows():
+        fps[row[0]] = _hash(base, repr(row))
+        first_seen[row[0]] = datetime.fromisoformat(row[1]).timestamp()
+    recorded = {key: fp for key, fp in store.site_records(site, "story").values()}
+    files = _files(stories_dir)
+    changed = [
+        i for i, fp in fps.items() if recorded.get(i) != fp or file_name(i) + ".html" not in files
+    ]
+    removed = [story_path(i) for i in recorded if i not in fps]
+    months = _months_of(renderer, first_seen.values())
+    months |= {month for month, _ in store.site_records(site, "search").values()}
+    return _Changes(changed, fps, first_seen, removed, months)
+
+
+def _months_of(renderer: Renderer, stamps: Iterable[float]) -> set[str]:
+    """The local months (``YYYY-MM``) of these timestamps."""
+    return {datetime.fromtimestamp(t, renderer.tz).date().isoformat()[:7] for t in set(stamps)}
+
+
+def _mtime(folder: Path) -> int | None:
+    try:
+        return folder.stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
+
+
+def _incremental_search(
+    out_dir: Path, renderer: Renderer, store: Store, site: str, months: set[str]
+) -> SiteReport:
+    """The search index parts of the given months from the recorded rows, and the list of
+    parts. A part whose file is missing is written again too; a month left empty is removed."""
+    recorded = store.site_records(site, "search")  # path -> (month, story count)
+    months = set(months) | {
+        m for path, (m, _) in recorded.items() if not (out_dir / path).is_file()
+    }
+    report = SiteReport((), ())
+    rows: list[tuple[str, str, str, str, float, None]] = []
+    gone: list[str] = []
+    for month in sorted(months):
+        path = search_path(month)
+        year, number = int(month[:4]), int(month[5:])
+        start = datetime(year, number, 1, tzinfo=renderer.tz)
+        end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=renderer.tz)
+        data = [
+            str(row)
+            for _, row in store.site_data_between(site, "story", start.timestamp(), end.timestamp())
+        ]
+        if not data:
+            gone.append(path)
+            with contextlib.suppress(FileNotFoundError):
+                (out_dir / path).unlink()
+            continue
+        report += write_pages(out_dir, {path: renderer.search_part_js(month, data)})
+        rows.append((path, "search", month, str(len(data)), 0.0, None))
+    store.drop_site_records(site, gone)
+    store.save_site_records(site, rows)
+    redone = {search_path(m) for m in months}
+    report += SiteReport((), tuple(sorted(p for p in recorded if p not in redone)))
+    parts = sorted(store.site_records(site, "search").values(), reverse=True)
+    index = renderer.search_months_js([(m, int(n)) for m, n in parts])
+    return report + write_pages(out_dir, {"search-index.js": index})
 
 
 def _incremental_topics(
@@ -391,7 +529,7 @@ def _incremental_topics(
     source: SiteSource,
     site: str,
     base: str,
-    fps: Mapping[str, str],
+    fingerprint_of: Callable[[Sequence[str]], list[str]],
     topics: Sequence[Topic],
 ) -> SiteReport:
     """Topic pages and feeds whose stories (or the last day) changed; topics.html if any did."""
@@ -402,7 +540,7 @@ def _incremental_topics(
     stale: list[Topic] = []
     for slug, topic in known.items():
         ids = store.topic_story_ids(slug)
-        keys[slug] = _hash(base, source.last_day.isoformat(), repr(topic), *(fps[i] for i in ids))
+        keys[slug] = _hash(base, source.last_day.isoformat(), repr(topic), *fingerprint_of(ids))
         path = topic_path(slug)
         if (
             recorded.get(path, ("", ""))[1] != keys[slug]
@@ -454,6 +592,10 @@ def _incremental_days(
     """Every day's digest (recomputed when stale, else as recorded) and the pages written."""
     present = _files(out_dir / "days")
     cached = {key: data for key, data in store.site_data(site, "day")}
+    slim = {key: data for key, data in store.site_data(site, "archive")}
+    # The front pages read the newest days whole (the Atom feed, index.html) and only what
+    # the archive lists of the others: those are read back slim (issue 8).
+    whole_from = len(days) - ATOM_DAYS - 1
     digests: list[Digest] = []
     rows: list[tuple[str, str, str, str, float, bytes]] = []
     report = SiteReport((), ())
@@ -468,8 +610,13 @@ def _incremental_days(
         else:
             # Its stories did not change: the recorded digest holds, but for its neighbours,
             # when it was generated and the failing feeds, which the caller sets again.
+            same = recorded.get(path, ("", ""))[1] == key and PurePosixPath(path).name in present
+            if same and n < whole_from and day.isoformat() in slim:
+                report += SiteReport((), (path,))
+                digests.append(_load_digest(slim[day.isoformat()]))
+                continue
             digest = _load_digest(data)
-            if recorded.get(path, ("", ""))[1] == key and PurePosixPath(path).name in present:
+            if same:
                 report += SiteReport((), (path,))
                 digests.append(digest)
                 continue
@@ -477,10 +624,42 @@ def _incremental_days(
         report += write_pages(out_dir, {path: renderer.digest_page(digest, root="..")})
         data = zlib.compress(pickle.dumps(digest))
         rows.append((path, "day", day.isoformat(), key, 0.0, data))
+        archived = zlib.compress(pickle.dumps(_slim(digest)))
+        rows.append((f"archive/{day.isoformat()}", "archive", day.isoformat(), key, 0.0, archived))
         digests.append(digest)
     if rows:
         store.save_site_records(site, rows)
     return digests, report
+
+
+#: How many of the newest days the Atom feed of the digests holds (``Renderer.digests_atom``).
+ATOM_DAYS = 30
+
+
+def _slim(digest: Digest) -> Digest:
+    """What the archive page reads of a day: its counts, failing feeds, sections and stories,
+    without the stories' articles' texts, the timelines and the emerging terms."""
+
+    def story(s: Story) -> Story:
+        # The first article of each outlet is all ``Story.outlets`` (the count shown) reads.
+        firsts: dict[str, Member] = {}
+        for m in sorted(s.members, key=lambda m: (m.published, m.entry_id)):
+            if m.outlet and not m.aggregator:
+                firsts.setdefault(m.outlet, replace(m, title="", link="", summary="", terms=()))
+        return replace(s, summary="", why=(), members=tuple(firsts.values()))
+
+    sections = tuple(
+        replace(sec, stories=tuple(story(s) for s in sec.stories), timeline=())
+        for sec in digest.sections
+    )
+    return replace(
+        digest,
+        sections=sections,
+        top_stories=tuple(story(s) for s in digest.top_stories),
+        emerging=(),
+        developing_since={},
+        since_yesterday="",
+    )
 
 
 class _DigestUnpickler(pickle.Unpickler):

@@ -20,10 +20,11 @@ already listed.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -132,7 +133,13 @@ def _names(text: str, skip_first: bool) -> list[str]:
     for i, raw in enumerate(words):
         word = raw.strip(".-")
         name = None
-        if len(word) >= 2 and word.casefold() not in EXTRA_STOP and not (skip_first and i == 0):
+        # A plain lower-case word (most of them) is never a name: settle it before the rest.
+        if (
+            len(word) >= 2
+            and not (word.isalpha() and not word[0].isupper())
+            and word.casefold() not in EXTRA_STOP
+            and not (skip_first and i == 0)
+        ):
             has_digit = any(c.isdigit() for c in word)
             if (word[0].isupper() or has_digit) and any(c.isalpha() for c in word):
                 name = word
@@ -160,6 +167,50 @@ def _known(topics: Sequence[Topic]) -> list[Matcher]:
     return [Matcher(t) for t in topics]
 
 
+@dataclass(frozen=True)
+class DayNames:
+    """What emerging-term detection needs of a day before the one it looks at: how many
+    entries the day had, and per name (casefolded) how many times its entries used it."""
+
+    volume: int
+    counts: Mapping[str, int]
+
+    def to_json(self) -> str:
+        return json.dumps({"v": self.volume, "c": dict(sorted(self.counts.items()))})
+
+    @classmethod
+    def from_json(cls, text: str) -> DayNames:
+        data = json.loads(text)
+        return cls(int(data["v"]), {str(k): int(n) for k, n in data["c"].items()})
+
+
+def terms_to_json(terms: Sequence[EmergingTerm]) -> str:
+    """Emerging terms as JSON, for a cache (``terms_from_json`` reads them back)."""
+    return json.dumps([[t.term, t.outlets, t.entries, t.baseline, list(t.examples)] for t in terms])
+
+
+def terms_from_json(text: str) -> tuple[EmergingTerm, ...]:
+    return tuple(
+        EmergingTerm(str(t), int(o), int(n), float(b), tuple(str(x) for x in ex))
+        for t, o, n, b, ex in json.loads(text)
+    )
+
+
+def day_names(texts: Iterable[Text]) -> DayNames:
+    """The names of one day's texts, counted as ``emerging_terms`` counts a trailing day.
+
+    Finding names is most of the cost of emerging terms, and a past day's texts rarely
+    change: the caller may keep this and pass it as history (issue 8).
+    """
+    counts: Counter[str] = Counter()
+    volume = 0
+    for text in texts:
+        volume += 1
+        for name in names_of(text):
+            counts[name.casefold()] += 1
+    return DayNames(volume, dict(counts))
+
+
 def emerging_terms(
     texts: Iterable[Text],
     day: date,
@@ -176,25 +227,59 @@ def emerging_terms(
     Names that an existing topic already matches are left out.
     """
     start = day - timedelta(days=baseline_days)
-    per_day: dict[str, Counter[date]] = defaultdict(Counter)
-    volume: Counter[date] = Counter()
+    by_day: dict[date, list[Text]] = defaultdict(list)
+    for text in texts:
+        if start <= text.day <= day:
+            by_day[text.day].append(text)
+    history = {d: day_names(ts) for d, ts in by_day.items() if d < day}
+    return emerging_terms_from(
+        by_day.get(day, []),
+        history,
+        day,
+        topics,
+        baseline_days=baseline_days,
+        min_outlets=min_outlets,
+        min_ratio=min_ratio,
+        limit=limit,
+    )
+
+
+def emerging_terms_from(
+    today: Iterable[Text],
+    history: Mapping[date, DayNames],
+    day: date,
+    topics: Sequence[Topic] = (),
+    *,
+    baseline_days: int = BASELINE_DAYS,
+    min_outlets: int = MIN_OUTLETS,
+    min_ratio: float = EMERGING_RATIO,
+    limit: int = MAX_EMERGING,
+) -> tuple[EmergingTerm, ...]:
+    """``emerging_terms`` from ``day``'s texts and the trailing days' ``day_names``.
+
+    Days of ``history`` outside the ``baseline_days`` before ``day`` are ignored, and so are
+    texts of ``today`` not on ``day``.
+    """
+    start = day - timedelta(days=baseline_days)
+    past = {d: names for d, names in history.items() if start <= d < day}
+    past_volume = sum(names.volume for names in past.values())
+    volume = 0
+    per_day: Counter[str] = Counter()
     outlets: dict[str, set[str]] = defaultdict(set)
     surface: dict[str, Counter[str]] = defaultdict(Counter)
     examples: dict[str, list[str]] = defaultdict(list)
-    for text in sorted(texts, key=lambda t: (t.day, t.outlet, t.title)):
-        if not start <= text.day <= day:
+    for text in sorted(today, key=lambda t: (t.day, t.outlet, t.title)):
+        if text.day != day:
             continue
-        volume[text.day] += 1
+        volume += 1
         for name in names_of(text):
             key = name.casefold()
-            per_day[key][text.day] += 1
-            if text.day == day:
-                outlets[key].add(text.outlet or text.title)
-                surface[key][name] += 1
-                if text.title not in examples[key]:
-                    examples[key].append(text.title)
+            per_day[key] += 1
+            outlets[key].add(text.outlet or text.title)
+            surface[key][name] += 1
+            if text.title not in examples[key]:
+                examples[key].append(text.title)
     matchers = _known(topics)
-    past_volume = sum(n for d, n in volume.items() if d < day)
     found: list[tuple[float, EmergingTerm]] = []
     for key in sorted(outlets):
         if len(outlets[key]) < min_outlets:
@@ -202,14 +287,14 @@ def emerging_terms(
         term = min(surface[key].items(), key=lambda kv: (-kv[1], kv[0]))[0]
         if any(m.covers(term) for m in matchers):
             continue
-        observed = per_day[key][day]
-        past = sum(n for d, n in per_day[key].items() if d < day)
+        observed = per_day[key]
+        earlier = sum(names.counts.get(key, 0) for names in past.values())
         # Expected from the name's share of the trailing days' entries, scaled to today's
         # volume, so a busy news day does not make every common name "emerge".
-        expected = max(past / past_volume * volume[day] if past_volume else 0.0, RATE_FLOOR)
+        expected = max(earlier / past_volume * volume if past_volume else 0.0, RATE_FLOOR)
         if observed < min_ratio * expected or poisson_tail(observed, expected) >= ALPHA:
             continue
-        baseline = past / baseline_days
+        baseline = earlier / baseline_days
         term_ = EmergingTerm(
             term, len(outlets[key]), observed, round(baseline, 4), tuple(examples[key][:3])
         )

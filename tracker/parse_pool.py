@@ -1,0 +1,173 @@
+"""Parse a big batch of fetched documents in worker processes while the caller stores (issue 8).
+
+    retrieve (threads) -> ParsePool.ahead: parse_feed in N processes, results in order
+                       -> App.ingest in the one thread that owns the database
+
+Parsing (lxml, cleaning, the text of titles and summaries) is most of a large first fetch
+and is pure CPU, so threads cannot share it out. Workers are new interpreters ("spawn"), not
+forks: a fork would inherit the database lock's file and every lock another thread held at
+that moment, and a fork stuck on such a lock before it could arrange to die with its parent
+was seen to outlive a killed run, holding the database lock. A spawned worker inherits only
+its pipes, so it ends when its parent does (the pipe closes), and it is also told to
+(PR_SET_PDEATHSIG).
+Each worker asks the database which entries are known through its own read-only connection
+(``store.KnownIds``), so entries stored before the batch are not cleaned again. An entry
+that an earlier feed of the same batch stores after a worker looked is cleaned, then found
+known when stored: the rows stored are the same as parsing one feed after the other.
+
+Small batches, a database in memory, or one CPU: no pool, ``ahead`` parses nothing and
+App.ingest parses as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+from tracker import parse as parsing
+from tracker.errors import FeedError, ParseError
+from tracker.models import Feed, Fetched, ParsedFeed
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    from tracker.store import KnownIds
+
+MIN_FEEDS = 24  # below this a batch is parsed in the caller: a pool would cost more than it saves
+_R = TypeVar("_R")
+
+# One read-only connection per worker process and database.
+_known: dict[Path, KnownIds] = {}
+
+
+def workers_for(feeds: int, db_path: Path | None, wanted: int | None = None) -> int:
+    """How many worker processes a batch of ``feeds`` gets: 0 means parse in the caller.
+
+    ``wanted`` None chooses: one per CPU for a batch of MIN_FEEDS or more.
+    """
+    if db_path is None or feeds < 2 or not sys.platform.startswith("linux"):
+        return 0  # (Linux: workers are told to die with their parent, see below)
+    if wanted is not None:
+        return max(wanted, 0)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return cpus if cpus is not None and cpus > 1 and feeds >= MIN_FEEDS else 0
+
+
+class ParsePool:
+    """Worker processes parsing ahead of the caller, results handed back in order."""
+
+    def __init__(self, db_path: Path | None, workers: int) -> None:
+        self.db_path = db_path
+        self.workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+        if workers > 0 and db_path is not None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            context = multiprocessing.get_context("spawn")
+            self._executor = ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
+            )
+            # Start every worker now, while the caller's retrieval threads do not exist yet.
+            for started in [self._executor.submit(os.getpid) for _ in range(workers)]:
+                started.result()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def ahead(
+        self,
+        pairs: Iterable[tuple[Feed, _R]],
+        now: Callable[[], datetime],
+    ) -> Iterator[tuple[Feed, _R, Callable[[], ParsedFeed] | None]]:
+        """Each (feed, result) with a function giving its parsed feed, or None.
+
+        None when there is no pool or nothing to parse (an error, a 304, an unchanged body):
+        the caller does what it did without a pool. The function raises ParseError as
+        parse_feed would.
+        """
+        if self._executor is None:
+            for feed, result in pairs:
+                yield feed, result, None
+            return
+        pending: deque[tuple[Feed, _R, Callable[[], ParsedFeed] | None]] = deque()
+        for feed, result in pairs:
+            pending.append((feed, result, self._submit(feed, result, now())))
+            if len(pending) > 4 * self.workers:
+                yield pending.popleft()
+        while pending:
+            yield pending.popleft()
+
+    def _submit(self, feed: Feed, result: Any, now: datetime) -> Callable[[], ParsedFeed] | None:
+        if not isinstance(result, Fetched) or result.body is None or result.not_modified:
+            return None
+        if hashlib.sha256(result.body).hexdigest() == feed.body_hash:
+            return None  # App.ingest skips an unchanged body without parsing it
+        assert self._executor is not None and self.db_path is not None
+        future = self._executor.submit(
+            _parse, result, feed.url, now, feed.outlet or feed.title, self.db_path
+        )
+        return lambda: _outcome(future, feed.url)
+
+
+def _start_worker(parent: int) -> None:
+    """In a new worker: die with the process that started it, and leave signals to it.
+
+    If the parent is killed (kill -9, tests/test_crash.py), a worker left alive would waste
+    a CPU and memory until its pipe closed; Linux kills it with the parent
+    (PR_SET_PDEATHSIG). Ctrl-C and a SIGTERM to the process group are for the parent, which
+    then shuts the pool down.
+    """
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)  # the parent died before the line above
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _outcome(future: Future[ParsedFeed | str], feed_url: str) -> ParsedFeed:
+    outcome = future.result()
+    if isinstance(outcome, str):
+        raise ParseError(feed_url, outcome)
+    return outcome
+
+
+def _parse(
+    fetched: Fetched, feed_url: str, now: datetime, outlet: str, db_path: Path
+) -> ParsedFeed | str:
+    """In a worker: parse_feed, or the message of its ParseError (errors do not pickle)."""
+    from tracker.store import KnownIds
+
+    known = _known.get(db_path)
+    if known is None:
+        known = _known[db_path] = KnownIds(db_path)
+    try:
+        parsed = parsing.parse_feed(fetched, feed_url=feed_url, now=now, outlet=outlet, known=known)
+    except FeedError as e:
+        return e.message
+    if outlet or not parsed.title:
+        return parsed
+    # What App.ingest does next for a feed with no outlet or title yet (a first fetch), done
+    # here so that the one process that stores does not spend its time on it.
+    entries = tuple(e if e.outlet else replace(e, outlet=parsed.title) for e in parsed.entries)
+    return replace(parsed, entries=entries)
