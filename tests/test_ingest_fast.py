@@ -522,6 +522,7 @@ def test_parse_workers_do_not_hold_the_database_lock(tmp_path: Path) -> None:
     db = tmp_path / "tracker.db"
     db.write_bytes(b"")
     with DatabaseLock(db), parse_pool.ParsePool(db, 2) as pool:
+        pool.start()
         assert pool._executor is not None
         pids = list(pool._executor._processes)  # type: ignore[attr-defined]
         assert len(pids) == 2
@@ -531,3 +532,27 @@ def test_parse_workers_do_not_hold_the_database_lock(tmp_path: Path) -> None:
             targets = {os.readlink(fd) for fd in fd_dir.iterdir()}
             assert lock_file not in targets
             assert str(db.resolve()) not in targets
+
+
+def test_parse_workers_start_only_when_there_is_enough_to_parse(tmp_path: Path) -> None:
+    from tracker import parse_pool
+    from tracker.models import Feed, Fetched
+
+    db = tmp_path / "tracker.db"
+    db.write_bytes(b"")
+    body = b"<rss version='2.0'><channel><title>T</title></channel></rss>"
+    feeds = [Feed(url=f"https://{i}.example/feed", outlet="", title="") for i in range(4)]
+    results = [Fetched(url=f.url, status=200, body=body) for f in feeds]
+
+    def now() -> datetime:
+        return datetime(2025, 1, 1, tzinfo=UTC)
+
+    with parse_pool.ParsePool(db, 2, start_bytes=3 * len(body)) as pool:
+        out = list(pool.ahead(zip(feeds, results, strict=True), now))
+        # The first two are parsed by the caller (None); the third reaches the threshold.
+        assert [ahead is None for _, _, ahead in out] == [True, True, False, False]
+        assert pool._executor is not None
+        assert out[2][2] is not None and out[2][2]().title == "T"
+    with parse_pool.ParsePool(db, 2) as pool:  # small: the default threshold is never reached
+        assert all(a is None for _, _, a in pool.ahead(zip(feeds, results, strict=True), now))
+        assert pool._executor is None

@@ -254,7 +254,9 @@ class App:
         # Issue 8: a big batch is parsed ahead in worker processes (tracker/parse_pool.py).
         path = self.store.path
         workers = parse_pool.workers_for(len(todo), path, self.parse_workers)
-        with parse_pool.ParsePool(path, workers) as pool:
+        # Workers chosen by hand (tests, benches) start at once; chosen here, when needed.
+        start = 0 if self.parse_workers else parse_pool.START_BYTES
+        with parse_pool.ParsePool(path, workers, start) as pool:
             for feed, result, ahead in pool.ahead(self._retrieve(todo), self.now):
                 if isinstance(result, FeedError):
                     self._record_failure(feed, result, report)
