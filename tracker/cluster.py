@@ -183,6 +183,7 @@ def _entity_word(word: str, stop: frozenset[str]) -> str | None:
 
 
 _ENTITIES: dict[str, str | None] = {}
+_UNSEEN = "\x00"  # not in the memo yet (None is a remembered answer: not a name)
 
 
 def _entity_form(word: str, stop: frozenset[str]) -> str | None:
@@ -201,11 +202,25 @@ def _entity_form(word: str, stop: frozenset[str]) -> str | None:
 def entity_tokens(text: str, stop: frozenset[str] | None = None) -> list[str]:
     """Case-kept entity tokens of a text, plus the pairs of adjacent ones ("RTX 5090")."""
     stop = _stop_words() if stop is None else stop
-    words = _WORD.findall(plain_text(text).replace("\u2019", "'"))
+    text = plain_text(text).replace("\u2019", "'")
+    words = _WORD.findall(text)
     out: list[str] = []
     previous: str | None = None
-    last = len(words) - 1
     memo = _ENTITIES if stop is _stop_words() else {}
+    if "$" not in text and "\u00a3" not in text and "\u20ac" not in text:
+        # No amounts: the same loop without their look-ahead (this runs for every word).
+        get, append = memo.get, out.append
+        for word in words:
+            entity = get(word, _UNSEEN)
+            if entity is _UNSEEN:
+                entity = _entity_word(word, stop)
+            if entity is not None:
+                append(entity)
+                if previous is not None:
+                    append(previous + " " + entity)
+            previous = entity
+        return out
+    last = len(words) - 1
     for i, word in enumerate(words):
         if word[0] in "$£€":
             unit = _UNITS.get(words[i + 1].casefold()) if i < last else None
@@ -223,6 +238,7 @@ def entity_tokens(text: str, stop: frozenset[str] | None = None) -> list[str]:
 
 
 _HEADLINE_SPLIT = re.compile(r"([^\W\d_][\w'\u2019]*)")
+_ASCII_CAPITAL = re.compile(r"[A-Z]")
 
 
 def headline_case(title: str) -> str:
@@ -235,6 +251,8 @@ def headline_case(title: str) -> str:
     capital; the first word, acronyms, mixed case and model names ("TSMC", "DeepSeek", "R1")
     keep theirs. A sentence-case headline is returned as it is.
     """
+    if title.isascii() and len(_ASCII_CAPITAL.findall(title)) < 3:
+        return title  # three capitalised words after the first need three capitals
     # Words and what lies between them: text, word, text, word, ..., text.
     parts = _HEADLINE_SPLIT.split(title)
     words = parts[3::2]  # every word after the first
@@ -527,17 +545,36 @@ def _doc_tokens(docs: Sequence[Doc], params: ClusterParams) -> list[DocTokens]:
     # Stems and single names come from memos, one string per term; phrases and spellings
     # are interned too, since a replay holds every doc's tokens at once.
     stem, stop = params.stem, _stop_words()
-    return [
-        DocTokens(
-            "",
-            _cached_words(t.lower(), stem),
-            _cached_words(s.lower(), stem),
-            tuple(map(intern, _cached_entities(b))),
-            tuple(map(intern, word_tokens(t, stop, stem=False))),
-            is_service(t),
+    stems = _STEMS
+
+    def title_words(title: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The title view's tokens and the title's spellings, from one pass when ASCII."""
+        text = title.replace("\u2019", "'")
+        if not text.isascii():
+            spellings = tuple(word_tokens(title, stop, stem=False))
+            return _cached_words(title.lower(), stem), spellings
+        # ASCII: lower-casing a found word gives what finding words in the lower-cased
+        # title gives, so one findall serves both.
+        found = _LOWER_WORD.findall(text)
+        words = [w for w in map(str.lower, found) if w not in stop]
+        if stem:
+            words = [stems[w] if w in stems else _stem(w) for w in words]
+        return tuple(words), tuple(w for w in found if w not in stop)
+
+    out = []
+    for t, s, b in zip(titles, summaries, both, strict=True):
+        words, spellings = title_words(t)
+        out.append(
+            DocTokens(
+                "",
+                words,
+                _cached_words(s.lower(), stem),
+                tuple(map(intern, _cached_entities(b))),
+                tuple(map(intern, spellings)),
+                is_service(t),
+            )
         )
-        for t, s, b in zip(titles, summaries, both, strict=True)
-    ]
+    return out
 
 
 @functools.cache
