@@ -1,4 +1,5 @@
-"""Shared fixtures: Debian's headless chromium, driven by Playwright (no browser download)."""
+"""Shared fixtures: a loopback HTTP server, and Debian's headless chromium driven by Playwright
+(no browser download)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -36,3 +38,21 @@ def chromium() -> Iterator[Browser]:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[HTTPServer]:
+    """A real HTTP server on 127.0.0.1 for a test module; threaded, so a handler that sleeps
+    cannot hold up the requests of the next test."""
+    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    srv.start()
+    yield srv
+    srv.clear()
+    srv.stop()
+
+
+@pytest.fixture
+def http(server: HTTPServer) -> HTTPServer:
+    """The module's server with no expectations left from an earlier test."""
+    server.clear()
+    return server

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from test_parse import ROBUSTNESS  # the robustness samples, in the corpus copy
 
 from tracker import fastparse
 from tracker.errors import TrackerError
@@ -33,7 +34,9 @@ def _outcome(body: bytes, fast: bool) -> object:
         return str(e)
 
 
-@pytest.mark.parametrize("path", sorted(p for p in FEEDS.rglob("*") if p.is_file()), ids=str)
+@pytest.mark.parametrize(
+    "path", sorted(p for p in FEEDS.rglob("*") if p.is_file()) + ROBUSTNESS, ids=str
+)
 def test_the_fast_path_gives_the_same_feed_as_feedparser(path: Path) -> None:
     body = path.read_bytes()
     assert _outcome(body, fast=True) == _outcome(body, fast=False)

@@ -36,22 +36,6 @@ ETAG = '"v1"'
 LAST_MODIFIED = "Mon, 27 Jan 2025 10:00:00 GMT"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[HTTPServer]:
-    # Threaded, so a handler that sleeps cannot hold up the requests of the next test.
-    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    srv.start()
-    yield srv
-    srv.clear()
-    srv.stop()
-
-
-@pytest.fixture
-def http(server: HTTPServer) -> HTTPServer:
-    server.clear()
-    return server
-
-
 @pytest.fixture
 def client() -> Iterator[httpx.Client]:
     with make_client(user_agent="tracker-tests/1.0", timeout_seconds=5.0) as c:

@@ -60,21 +60,6 @@ def rss(
 BODY = rss([("a", NOW - 5 * HOUR), ("b", NOW - 4 * HOUR)])
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[HTTPServer]:
-    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    srv.start()
-    yield srv
-    srv.clear()
-    srv.stop()
-
-
-@pytest.fixture
-def http(server: HTTPServer) -> HTTPServer:
-    server.clear()
-    return server
-
-
 def make_config(tmp_path: Path, urls: list[str], **fetch: Any) -> Config:
     data = {
         "timezone": "UTC",

@@ -7,10 +7,10 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from html.parser import HTMLParser
 
 import jinja2
 import pytest
+from html_tags import tags_of
 
 from tracker.models import (
     Digest,
@@ -168,21 +168,6 @@ def test_every_output_renders_full_and_empty(base_url: str) -> None:
     assert "Nothing has matched" in r.topic_page(TopicPage(DEEPSEEK, (), ()), root="..")
     ET.fromstring(r.topic_atom(TopicPage(DEEPSEEK, (), ())))
     ET.fromstring(r.digests_atom([]))
-
-
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-
-def tags_of(html: str) -> list[tuple[str, dict[str, str | None]]]:
-    parser = _Tags()
-    parser.feed(html)
-    return parser.tags
 
 
 @pytest.mark.parametrize(
