@@ -36,7 +36,7 @@ import numpy as np
 from tracker import cluster, evaluate
 from tracker.models import Doc
 
-THRESHOLDS = tuple(round(0.30 + 0.02 * k, 2) for k in range(35))  # cosine distances 0.30-0.98
+THRESHOLDS = tuple(round(0.10 + 0.02 * k, 2) for k in range(45))  # cosine distances 0.10-0.98
 ONLINE = tuple(round(0.06 + 0.02 * k, 2) for k in range(25))  # similarities 0.06-0.54
 
 
