@@ -147,3 +147,211 @@ def test_the_app_keeps_the_tokens_of_recent_entries(tmp_path: Path) -> None:
         with app.store.transaction():
             app.store.save_cluster_tokens([], cutoff + timedelta(days=60))
         assert app.store.count("cluster_tokens") == 0
+
+
+def test_the_token_version_does_not_depend_on_what_was_tokenised_before() -> None:
+    # The stem and entity memos are caches, not rules: a process that clustered something
+    # before its first kept-token run must still read the stored records back.
+    cluster._token_version.cache_clear()
+    cluster.clear_memos()
+    before = cluster._token_version()
+    cluster.cluster(docs(40))
+    cluster._token_version.cache_clear()
+    assert cluster._token_version() == before
+
+
+def _corpus_docs() -> list[Doc]:
+    import json
+
+    rows = (examples_dir() / CORPUS / "entries.jsonl").read_text(encoding="utf-8").splitlines()
+    out = []
+    for i, line in enumerate(rows):
+        row = json.loads(line)
+        out.append(
+            Doc(
+                f"c{i:04d}",
+                row["title"],
+                row.get("summary") or "",
+                datetime.fromisoformat(row["published"]),
+                row["source"],
+                cluster.is_aggregator_outlet(row["source"]),
+            )
+        )
+    return out
+
+
+def _vectorizer_scores(story: list[Doc]) -> tuple[list[float], list[str]] | None:
+    """representative's scores as scikit-learn's TfidfVectorizer computes them (the former code)."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    pool = sorted([d for d in story if not d.aggregator] or story, key=cluster._sort_key)
+    titles = [cluster.plain_text(d.title) for d in story]
+    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True)
+    if not any(vectorizer.build_analyzer()(t) for t in titles):
+        return None
+    vectorizer.fit(titles)
+    centroid = np.asarray(vectorizer.transform(titles).mean(axis=0)).ravel()
+    scores = vectorizer.transform([cluster.plain_text(d.title) for d in pool]) @ centroid
+    return [float(s) for s in scores], [d.id for d in pool]
+
+
+def test_representative_scores_are_the_vectorizers_to_the_bit() -> None:
+    corpus = sorted(_corpus_docs(), key=cluster._sort_key)
+    rnd = random.Random(8)
+    compared = 0
+    for k in range(400):
+        size = rnd.choice([2, 3, 4, 6, 12, 30])
+        if k % 3:
+            story = rnd.sample(corpus, size)
+        else:  # neighbours in time: often one story told several times
+            start = rnd.randrange(len(corpus) - size)
+            story = corpus[start : start + size]
+        if k % 5 == 0:  # repeated words and a repeated title
+            story = [replace(story[0], id="again", title=story[0].title * 2), *story]
+        if k % 7 == 0:
+            story = [replace(d, title=rnd.choice(["The", "A", d.title])) for d in story]
+        expected = _vectorizer_scores(story)
+        if expected is None:
+            continue
+        scores, pool_ids = expected
+        pool = sorted([d for d in story if not d.aggregator] or story, key=cluster._sort_key)
+        stop = cluster._stop_words()
+        titles = [
+            [
+                w
+                for w in cluster._SKLEARN_TOKEN.findall(cluster.plain_text(d.title).lower())
+                if w not in stop
+            ]
+            for d in story
+        ]
+        got = cluster._title_scores(titles, cluster._positions(story, pool))
+        assert [d.id for d in pool] == pool_ids
+        assert got == scores  # exactly equal floats, not approximately
+        best = max(range(len(pool)), key=lambda i: (round(scores[i], 9), -i))
+        assert cluster.representative(story) == pool_ids[best]
+        compared += 1
+    assert compared > 300
+
+
+def _story_tables(app: App) -> dict[str, list[tuple[object, ...]]]:
+    db = app.store.db
+    return {
+        table: db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+        for table in ("stories", "story_changes", "topics_pending")
+    } | {"rowids": db.execute("SELECT rowid, story_id FROM topics_pending").fetchall()}
+
+
+def test_save_stories_writes_what_save_story_writes_one_by_one(tmp_path: Path) -> None:
+    from tracker.models import Member, Story
+
+    def story(i: int, headline: str) -> Story:
+        member = Member(f"e{i}", headline, f"https://x/{i}", "s", T0, "Outlet", False)
+        return Story(
+            id=f"s{i}",
+            headline=headline,
+            link=f"https://x/{i}",
+            summary="s",
+            first_seen=T0,
+            last_seen=T0 + timedelta(hours=i),
+            members=(member,),
+            why=("Nvidia", "RTX 5090"),
+        )
+
+    first = [story(i, f"first {i}") for i in (3, 1, 2)]
+    again = [story(i, f"again {i}") for i in (2, 5, 4)]  # one saved before, two new
+    tables = []
+    for folder, batched in (("one", False), ("many", True)):
+        (tmp_path / folder).mkdir()
+        config, _ = demo_config(tmp_path / folder, examples_dir() / CORPUS)
+        with App(config, clock=lambda: T0) as app:
+            for group in (first, again):
+                with app.store.transaction():
+                    if batched:
+                        app.store.save_stories(group)
+                    else:
+                        for s in group:
+                            app.store.save_story(s)
+            tables.append(_story_tables(app))
+    assert tables[0] == tables[1]
+    assert len(tables[0]["story_changes"]) >= 6
+
+
+def test_an_edited_entry_is_tokenised_again_and_clustered_as_from_scratch(
+    tmp_path: Path,
+) -> None:
+    config, _ = demo_config(tmp_path, examples_dir() / CORPUS)
+    now = T0 + timedelta(days=30)
+    with App(config, clock=lambda: now) as app:
+        app.sync_feeds()
+        feed = app.store.db.execute("SELECT url FROM feeds LIMIT 1").fetchone()[0]
+        entries = sorted(
+            (
+                Entry(
+                    id=d.id,
+                    feed_url=feed,
+                    link=d.link + "/" + d.id,
+                    title=d.title,
+                    summary=d.summary,
+                    published=d.published,
+                    outlet=d.outlet,
+                )
+                for d in docs(60, seed=11)
+            ),
+            key=lambda e: e.published,
+        )
+        with app.store.transaction():
+            app.store.add_entries(entries[:40], now)
+        app.cluster()
+        edited = entries[35]
+        with app.store.transaction():
+            app.store.db.execute(
+                "UPDATE entries SET title = ? WHERE id = ?",
+                ["Nvidia GeForce RTX 5090 review: the fastest card", edited.id],
+            )
+            app.store.add_entries(entries[40:], now)
+        # What the run reads: the same rows the entries and the kept tokens give.
+        since = entries[40].published - timedelta(days=13)
+        window = app.store.cluster_window(since)
+        known = app.store.clustered_since(since)
+        kept = app.store.cluster_tokens([e.id for e, _, _ in known])
+        assert [r[:8] for r in window] == [
+            (e.id, e.title, e.summary, e.published, e.outlet, agg, e.link, story)
+            for e, agg, story in known
+        ]
+        assert [r[8] for r in window] == [kept.get(e.id) for e, _, _ in known]
+        app.cluster()
+        # The edited entry's record was made again from its new text, and kept.
+        row = app.store.cluster_window(since)
+        record = {r[0]: r for r in row}[edited.id]
+        doc = Doc(*record[:7])
+        assert record[8][0] == cluster.token_key(doc, DEFAULT_PARAMS.stem)
+        assert DocTokens.load(record[8])[1:] == cluster._doc_tokens([doc], DEFAULT_PARAMS)[0][1:]
+
+
+@pytest.mark.parametrize("width", [50, 70_000])  # terms that fit in 16 bits, and more
+def test_the_trailing_idf_counts_what_a_loop_counts(width: int) -> None:
+    import numpy as np
+    import scipy.sparse as sp
+    from sklearn.preprocessing import normalize
+
+    rnd = random.Random(width)
+    n_rows = 300
+    days = np.sort(np.array([rnd.random() * 20 for _ in range(n_rows)]))
+    pool = rnd.sample(range(width), 40)  # few terms, so that windows share them
+    rows = [sorted(rnd.sample(pool, rnd.randrange(0, 8))) for _ in range(n_rows)]
+    data = [1.0 + rnd.randrange(3) for r in rows for _ in r]
+    indices = [c for r in rows for c in r]
+    indptr = np.cumsum([0] + [len(r) for r in rows])
+    tf = sp.csr_matrix((data, indices, indptr), shape=(n_rows, width))
+    got = cluster._trailing_idf(tf, days, 7.0)
+    expected = tf.copy()
+    for j in range(n_rows):
+        first = next(i for i in range(n_rows) if days[i] >= days[j] - 7.0)
+        a, b = tf.indptr[j], tf.indptr[j + 1]
+        for k in range(a, b):
+            df = sum(tf.indices[k] in rows[i] for i in range(first, j + 1))
+            n = j - first + 1
+            expected.data[k] *= np.log((1.0 + n) / (1.0 + df)) + 1.0
+    expected = sp.csr_matrix(normalize(expected))
+    assert (got != expected).nnz == 0

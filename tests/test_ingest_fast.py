@@ -552,7 +552,7 @@ def test_parse_workers_start_only_when_there_is_enough_to_parse(tmp_path: Path) 
         # The first two are parsed by the caller (None); the third reaches the threshold.
         assert [ahead is None for _, _, ahead in out] == [True, True, False, False]
         assert pool._executor is not None
-        assert out[2][2] is not None and out[2][2]().title == "T"
+        assert out[2][2] is not None and out[2][2]().parsed.title == "T"
     with parse_pool.ParsePool(db, 2) as pool:  # small: the default threshold is never reached
         assert all(a is None for _, _, a in pool.ahead(zip(feeds, results, strict=True), now))
         assert pool._executor is None

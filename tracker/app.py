@@ -44,13 +44,12 @@ from tracker.models import (
     FeedHealth,
     FeedState,
     Fetched,
-    ParsedFeed,
     Story,
     Topic,
     TopicDay,
     TopicPage,
 )
-from tracker.store import Store, ts
+from tracker.store import VALUE_ID, VALUE_PUBLISHED, Store, entry_values, ts
 from tracker.trends import DayNames
 from tracker.trends import Text as TrendText
 
@@ -256,16 +255,22 @@ class App:
         workers = parse_pool.workers_for(len(todo), path, self.parse_workers)
         # Workers chosen by hand (tests, benches) start at once; chosen here, when needed.
         start = 0 if self.parse_workers else parse_pool.START_BYTES
-        with parse_pool.ParsePool(path, workers, start) as pool:
+        # Each feed's transaction is whole; several are committed together (Store.batched).
+        with (
+            parse_pool.ParsePool(path, workers, start) as pool,
+            self.store.batched() as commit,
+        ):
+            commits = parse_pool.Commits(commit, progress)
             for feed, result, ahead in pool.ahead(self._retrieve(todo), self.now):
+                new = 0
                 if isinstance(result, FeedError):
                     self._record_failure(feed, result, report)
                     log.debug("failed: %s", describe(result))
                 else:
                     new = self.ingest(feed, result, report, parsed_ahead=ahead)
                     log.debug("fetched %s: %d new entries", feed.url, new)
-                if progress is not None:
-                    progress(feed)
+                commits.stored(feed, new)
+            commits.flush()
         return report
 
     def _retrieve(self, feeds: Sequence[Feed]) -> Iterator[tuple[Feed, Fetched | FeedError]]:
@@ -333,7 +338,7 @@ class App:
         fetched: Fetched,
         report: FetchReport | None = None,
         *,
-        parsed_ahead: Callable[[], ParsedFeed] | None = None,
+        parsed_ahead: Callable[[], parse_pool.Ahead] | None = None,
     ) -> int:
         """Parse one retrieved document and store its new entries, all in one transaction.
 
@@ -369,28 +374,31 @@ class App:
             report.not_modified += 1
             return 0
         try:
-            parsed = (
-                parsed_ahead()
-                if parsed_ahead is not None
-                else parsing.parse_feed(
+            if parsed_ahead is not None:
+                parsed, values = parsed_ahead()  # the entries as store.entry_values already
+            else:
+                parsed = parsing.parse_feed(
                     fetched,
                     feed_url=feed.url,
                     now=now,
                     outlet=feed.outlet or feed.title,
                     known=store.known_ids,  # entries already stored are not cleaned again
                 )
-            )
+                outlet = feed.outlet or parsed.title
+                values = tuple(entry_values(e, outlet) for e in parsed.entries)
         except FeedError as e:
             self._record_failure(feed, e, report)
             return 0
-        outlet = feed.outlet or parsed.title
-        entries = [e if e.outlet else replace(e, outlet=outlet) for e in parsed.entries]
         with store.transaction():
-            new = store.add_entries(entries, now)
-            # The feed's own entries, dated as first stored: how often it really publishes.
-            interval = schedule_policy.publishing_interval(
-                store.published_of([e.id for e in entries] + list(parsed.known_ids)), now, policy
+            new = store.add_entry_values(values, now)
+            # The feed's own entries, dated as first stored: how often it really publishes
+            # (those stored just now as they were given, the others as the database has them).
+            fresh = {v[VALUE_ID] for v in new}
+            published = [datetime.fromisoformat(v[VALUE_PUBLISHED]) for v in new]
+            published += store.published_of(
+                [v[VALUE_ID] for v in values if v[VALUE_ID] not in fresh] + list(parsed.known_ids)
             )
+            interval = schedule_policy.publishing_interval(published, now, policy)
             next_fetch = schedule_policy.next_after_success(
                 feed.url,
                 now,
@@ -527,28 +535,44 @@ class App:
 
     def cluster(self) -> int:
         """Put every entry not yet in a story into one; earlier assignments never change."""
-        store = self.store
-        pending = store.unclustered()
+        pending = self.store.unclustered()
         if not pending:
             return 0
+        # A run reads a fortnight of rows and their tokens, small tuples and strings that
+        # make no reference cycles: the cycle collector would only walk them again and again.
+        # It is back on once _cluster has returned and they are freed (issue 8).
+        with clustering.no_cycle_collection():
+            return self._cluster(pending)
+
+    def _cluster(self, pending: list[tuple[Entry, bool]]) -> int:
+        store = self.store
         params = self.cluster_params()
         # Every member of a story still open to the pending entries: a story is open for
         # window_days after its latest member and max_span_days after its first (issue 4).
         since = pending[0][0].published - timedelta(days=params.window_days + params.max_span_days)
         # Older entries only weigh terms: each entry's IDF counts the idf_days before it.
-        known = store.clustered_since(since - timedelta(days=params.idf_days))
-        context = [(_doc(e, agg), story) for e, agg, story in known if e.published >= since]
-        background = [_doc(e, agg) for e, agg, _ in known if e.published < since]
+        known = store.cluster_window(since - timedelta(days=params.idf_days))
+        context: list[tuple[Doc, str]] = []
+        background: list[Doc] = []
         # Tokens kept from earlier runs: only the new entries are tokenised (issue 8).
-        kept = store.cluster_tokens([e.id for e, _, _ in known])
-        tokens = {i: clustering.DocTokens.load(row) for i, row in kept.items()}
+        kept: dict[str, clustering.DocTokens] = {}
+        for row in known:
+            doc = Doc(*row[:7])
+            if doc.published >= since:
+                context.append((doc, row[7]))
+            else:
+                background.append(doc)
+            if row[8] is not None:
+                kept[doc.id] = clustering.DocTokens.load(row[8])
+        tokens = dict(kept)
         new = [_doc(e, agg) for e, agg in pending]
         assignments = clustering.assign(new, context, params, background, tokens)
-        published = {d.id: d.published for d in new} | {e.id: e.published for e, _, _ in known}
+        published = {d.id: d.published for d in new} | {r[0]: r[3] for r in known}
+        # The records assign made (new entries, or kept ones whose texts or tokeniser changed).
         made = [
             (i, published[i], t.dump())
             for i, t in tokens.items()
-            if i in published and kept.get(i) != t.dump()
+            if i in published and t is not kept.get(i)
         ]
         with store.transaction():
             store.save_cluster_tokens(made, since - timedelta(days=params.idf_days))
@@ -559,6 +583,7 @@ class App:
     def _refresh_stories(self, story_ids: set[str]) -> None:
         """Recompute headline, link, summary and dates of the given stories."""
         members = self.store.members(story_ids)
+        stories: list[Story] = []
         for story_id in sorted(story_ids):
             ms = members.get(story_id, [])
             if not ms:
@@ -568,7 +593,7 @@ class App:
             ]
             head_id = clustering.representative(docs)
             head = next(m for m in ms if m.entry_id == head_id)
-            self.store.save_story(
+            stories.append(
                 Story(
                     id=story_id,
                     headline=head.title,
@@ -580,6 +605,7 @@ class App:
                     why=clustering.shared_terms(docs),
                 )
             )
+        self.store.save_stories(stories)  # in one go: the same rows as save_story one by one
 
     def update_topics(self) -> dict[str, int]:
         """Match stories against the configured topics; returns stories per topic.

@@ -356,18 +356,24 @@ def _tf(token_lists: Sequence[tuple[str, ...]]) -> tuple[sp.csr_matrix, list[str
     Columns are the terms in sorted order and every row's indices are sorted, the layout
     scikit-learn's vectorizers give; a view with no tokens at all has no columns.
     """
+    from collections import defaultdict
     from itertools import chain
 
     import numpy as np
     import scipy.sparse as sp
 
     n_rows = len(token_lists)
-    names = sorted(set(chain.from_iterable(token_lists)))
-    if not names:
+    # One pass numbers the terms in the order first seen; then by their sorted order.
+    seen: defaultdict[str, int] = defaultdict()
+    seen.default_factory = seen.__len__
+    first = np.fromiter(map(seen.__getitem__, chain.from_iterable(token_lists)), dtype=np.int64)
+    if not seen:
         return sp.csr_matrix((n_rows, 0)), []
-    column = {t: i for i, t in enumerate(names)}
-    ids = np.fromiter(map(column.__getitem__, chain.from_iterable(token_lists)), dtype=np.int64)
-    lengths = np.fromiter((len(ts) for ts in token_lists), dtype=np.int64, count=n_rows)
+    names = sorted(seen)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[np.fromiter(map(seen.__getitem__, names), np.int64, len(names))] = np.arange(len(names))
+    ids = rank[first]
+    lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=n_rows)
     doc = np.repeat(np.arange(n_rows, dtype=np.int64), lengths)
     keys, counts = np.unique(doc * len(names) + ids, return_counts=True)
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
@@ -399,9 +405,14 @@ def _trailing_idf(tf: sp.csr_matrix, days: NDArray[np.float64], span: float) -> 
     # (term, row) keys sorted, without a loop over rows. A cell's key is unique, so the
     # keys up to it end at its own sorted position; one binary search finds where its
     # window starts (the searches come in sorted order, which numpy walks quickly).
+    # The cells come by row, so a stable sort by term puts them in (term, row) order: a
+    # radix sort when the terms fit in 16 bits (several times faster than sorting keys).
+    if tf.shape[1] <= 1 << 16:
+        order = np.argsort(out.indices.astype(np.uint16), kind="stable")
+    else:
+        order = np.argsort(out.indices, kind="stable")
     col = out.indices.astype(np.int64)
     col *= n_rows
-    order = np.argsort(col + row)
     keys = (col + row)[order]
     start = np.searchsorted(keys, (col + oldest[row])[order], side="left")
     del col, keys  # a replay's views have millions of cells: keep few arrays of them alive
@@ -619,6 +630,8 @@ def _token_version() -> str:
                 visit(value.__code__)
             elif isinstance(value, re.Pattern):
                 parts.append(f"{name}={value.pattern!r}/{value.flags}")
+            elif value is _STEMS or value is _ENTITIES:
+                continue  # memos: what they hold depends on what was tokenised before
             elif isinstance(value, (str, int, float, tuple, frozenset, set, dict)):
                 parts.append(f"{name}={stable(value)}")
 
@@ -1147,14 +1160,14 @@ def assign(
     fixed_by_id = {d.id: s for d, s in context}
     order = sorted(docs, key=_sort_key)
     fixed = {j: fixed_by_id[d.id] for j, d in enumerate(order) if d.id in fixed_by_id}
-    with _no_cycle_collection():
+    with no_cycle_collection():
         done = _run(order, fixed, params, background, tokens) if order else []
     by_id = {a.entry_id: a for a in done}
     return [by_id[d.id] for d in new]
 
 
 @contextlib.contextmanager
-def _no_cycle_collection() -> Iterator[None]:
+def no_cycle_collection() -> Iterator[None]:
     """Pause Python's cycle collector while a pass runs.
 
     A pass makes hundreds of thousands of token tuples and keeps them, and the collector
@@ -1183,26 +1196,96 @@ def representative(docs: Sequence[Doc]) -> str:
     The doc nearest the centroid of the story's title TF-IDF vectors, among non-aggregator docs
     when there is one; ties (and titles with no words) go to the earliest. Raises ValueError
     on no docs.
-    """
-    import numpy as np
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
+    The vectors are scikit-learn's ``TfidfVectorizer(stop_words="english", sublinear_tf=True)``
+    fitted on the story's titles, computed here with the same operations in the same order
+    (the vectorizer's checks cost more than the arithmetic on a story's few titles, and a
+    run refreshes every story it touched); tests/test_cluster_tokens.py compares the two.
+    """
     if not docs:
         raise ValueError("a story needs at least one doc")
     pool = [d for d in docs if not d.aggregator] or list(docs)
     if len(pool) == 1:  # most stories: nothing to choose, no vectorizer to fit
         return pool[0].id
     pool.sort(key=_sort_key)
-    titles = [plain_text(d.title) for d in docs]
-    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True)
-    if not any(vectorizer.build_analyzer()(t) for t in titles):
+    stop = _stop_words()
+    titles = [
+        [w for w in _SKLEARN_TOKEN.findall(plain_text(d.title).lower()) if w not in stop]
+        for d in docs
+    ]
+    if not any(titles):
         return pool[0].id
-    vectorizer.fit(titles)  # the whole story decides which words matter
-    centroid = np.asarray(vectorizer.transform(titles).mean(axis=0)).ravel()
-    scores = vectorizer.transform([plain_text(d.title) for d in pool]) @ centroid
+    scores = _title_scores(titles, _positions(docs, pool))
     # Rounded so that float noise cannot beat the earliest-first tie-break.
-    best = max(range(len(pool)), key=lambda i: (round(float(scores[i]), 9), -i))
+    best = max(range(len(pool)), key=lambda i: (round(scores[i], 9), -i))
     return pool[best].id
+
+
+_SKLEARN_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
+
+
+def _positions(docs: Sequence[Doc], pool: Sequence[Doc]) -> list[int]:
+    """Where each of ``pool`` (objects taken from ``docs``) stands in ``docs``."""
+    where = {id(d): i for i, d in enumerate(docs)}
+    return [where[id(d)] for d in pool]
+
+
+def _title_scores(titles: Sequence[Sequence[str]], scored: Sequence[int]) -> list[float]:
+    """The dot product of each title of ``scored`` (positions) with the titles' centroid.
+
+    What ``TfidfVectorizer(sublinear_tf=True)`` fitted on the token lists gives, step by
+    step in the same floating-point operations and order: vocabulary in sorted order,
+    smooth IDF, 1 + ln(count) times IDF, each row divided by its L2 norm (squares summed in
+    column order), the centroid as scipy's ``mean(axis=0)`` (each value times 1/n, summed
+    row by row) and each score as its matrix-vector product (summed in column order).
+    """
+    import numpy as np
+
+    vocabulary = {t: i for i, t in enumerate(sorted({t for ts in titles for t in ts}))}
+    rows = []
+    for tokens in titles:
+        counts: dict[int, int] = {}
+        for t in tokens:
+            col = vocabulary[t]
+            counts[col] = counts.get(col, 0) + 1
+        rows.append(sorted(counts.items()))
+    present = [0] * len(vocabulary)
+    for row in rows:
+        for col, _ in row:
+            present[col] += 1
+    df = np.array(present, dtype=np.float64)
+    df += 1.0
+    idf = np.full_like(df, fill_value=len(titles) + 1, dtype=np.float64)
+    idf /= df
+    np.log(idf, out=idf)
+    idf += 1.0
+    weights = idf.tolist()
+    tf = np.array([n for row in rows for _, n in row], dtype=np.float64)
+    np.log(tf, tf)
+    tf += 1.0
+    tfs = iter(tf.tolist())
+    vectors: list[list[tuple[int, float]]] = []
+    for row in rows:
+        vector = [(col, next(tfs) * weights[col]) for col, _ in row]
+        total = 0.0
+        for _, value in vector:
+            total += value * value
+        if total != 0.0:
+            norm = math.sqrt(total)
+            vector = [(col, value / norm) for col, value in vector]
+        vectors.append(vector)
+    share = 1.0 / len(titles)
+    centroid = [0.0] * len(vocabulary)
+    for vector in vectors:
+        for col, value in vector:
+            centroid[col] += value * share
+    scores = []
+    for i in scored:
+        score = 0.0
+        for col, value in vectors[i]:
+            score += value * centroid[col]
+        scores.append(score)
+    return scores
 
 
 def shared_terms(docs: Sequence[Doc], limit: int = 8) -> tuple[str, ...]:
@@ -1213,6 +1296,8 @@ def shared_terms(docs: Sequence[Doc], limit: int = 8) -> tuple[str, ...]:
     """
     from collections import Counter
 
+    if len(docs) < 2:
+        return ()  # each doc counts a term once, and a term needs two docs
     stop = _stop_words()
     count: Counter[str] = Counter()
     shown: dict[str, str] = {}

@@ -2,6 +2,13 @@
 
     retrieve (threads) -> ParsePool.ahead: parse_feed in N processes, results in order
                        -> App.ingest in the one thread that owns the database
+                       -> Commits: a commit every 16 feeds, 2,000 entries or second
+
+A worker hands back the feed and its entries as rows ready to store (``Ahead``), so the one
+process that stores, which a big first fetch keeps as busy as a worker, does little more per
+entry than SQLite does. Each feed's entries and fetch state are one savepoint, committed
+together with the feeds before it (``Store.batched``): a commit per feed was a third of
+storing.
 
 Parsing (lxml, cleaning, the text of titles and summaries) is most of a large first fetch
 and is pure CPU, so threads cannot share it out. Workers are new interpreters ("spawn"), not
@@ -11,13 +18,15 @@ was seen to outlive a killed run, holding the database lock. A spawned worker in
 its pipes, so it ends when its parent does (the pipe closes), and it is also told to
 (PR_SET_PDEATHSIG).
 Each worker asks the database which entries are known through its own read-only connection
-(``store.KnownIds``), so entries stored before the batch are not cleaned again. An entry
-that an earlier feed of the same batch stores after a worker looked is cleaned, then found
-known when stored: the rows stored are the same as parsing one feed after the other.
+(``_KnownIds``), so entries stored before the batch are not cleaned again. An entry that
+an earlier feed of the same batch stores after a worker looked (or that is not committed
+yet) is cleaned, then found known when stored: the rows stored are the same as parsing one
+feed after the other.
 
 Small batches, a database in memory, or one CPU: no pool, ``ahead`` parses nothing and
 App.ingest parses as before. Workers start only once the documents that need parsing add up
-to START_BYTES, so a small first fetch, or a fetch where little changed, costs no start-up.
+to START_BYTES, so a small first fetch, or a fetch where little changed, costs no start-up;
+the caller goes on with the documents before that while they start.
 """
 
 from __future__ import annotations
@@ -25,22 +34,21 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Self, TypeVar
 
 from tracker import parse as parsing
 from tracker.errors import FeedError, ParseError
-from tracker.models import Feed, Fetched, ParsedFeed
+from tracker.models import Entry, Feed, Fetched, ParsedFeed
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
-
-    from tracker.store import KnownIds
 
 MIN_FEEDS = 24  # below this a batch is parsed in the caller: a pool would cost more than it saves
 #: Workers start once the documents that needed parsing add up to this many bytes.
@@ -48,7 +56,7 @@ START_BYTES = 4 * 1024 * 1024
 _R = TypeVar("_R")
 
 # One read-only connection per worker process and database.
-_known: dict[Path, KnownIds] = {}
+_known: dict[Path, _KnownIds] = {}
 
 
 def workers_for(feeds: int, db_path: Path | None, wanted: int | None = None) -> int:
@@ -64,6 +72,15 @@ def workers_for(feeds: int, db_path: Path | None, wanted: int | None = None) -> 
     return cpus if cpus is not None and cpus > 1 and feeds >= MIN_FEEDS else 0
 
 
+class Ahead(NamedTuple):
+    """A document a worker parsed: the feed without its entries, and the entries as
+    ``store.entry_values`` rows, ready to store (and cheaper to send back than Entry
+    objects: the one process that stores does less per entry, issue 8)."""
+
+    parsed: ParsedFeed
+    values: tuple[tuple[Any, ...], ...]
+
+
 class ParsePool:
     """Worker processes parsing ahead of the caller, results handed back in order."""
 
@@ -74,8 +91,12 @@ class ParsePool:
         self._seen = 0  # bytes of the documents that needed parsing so far
         self._executor: ProcessPoolExecutor | None = None
 
-    def start(self) -> None:
-        """Start the workers (at once; ``ahead`` does when the batch proves big enough)."""
+    def start(self, wait: bool = True) -> None:
+        """Start the workers (at once; ``ahead`` does when the batch proves big enough).
+
+        ``wait`` False returns while they start up: ``ahead`` goes on with what the caller
+        parses meanwhile (the documents before the threshold).
+        """
         if self._executor is not None or self.workers <= 0:
             return
         import multiprocessing
@@ -85,8 +106,9 @@ class ParsePool:
         self._executor = ProcessPoolExecutor(
             self.workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
         )
-        for started in [self._executor.submit(os.getpid) for _ in range(self.workers)]:
-            started.result()
+        started = [self._executor.submit(os.getpid) for _ in range(self.workers)]
+        for worker in started if wait else ():
+            worker.result()
 
     def __enter__(self) -> Self:
         return self
@@ -104,7 +126,7 @@ class ParsePool:
         self,
         pairs: Iterable[tuple[Feed, _R]],
         now: Callable[[], datetime],
-    ) -> Iterator[tuple[Feed, _R, Callable[[], ParsedFeed] | None]]:
+    ) -> Iterator[tuple[Feed, _R, Callable[[], Ahead] | None]]:
         """Each (feed, result) with a function giving its parsed feed, or None.
 
         None when there is no pool or nothing to parse (an error, a 304, an unchanged body):
@@ -115,7 +137,7 @@ class ParsePool:
             for feed, result in pairs:
                 yield feed, result, None
             return
-        pending: deque[tuple[Feed, _R, Callable[[], ParsedFeed] | None]] = deque()
+        pending: deque[tuple[Feed, _R, Callable[[], Ahead] | None]] = deque()
         for feed, result in pairs:
             pending.append((feed, result, self._submit(feed, result, now())))
             if len(pending) > 4 * self.workers:
@@ -123,7 +145,7 @@ class ParsePool:
         while pending:
             yield pending.popleft()
 
-    def _submit(self, feed: Feed, result: Any, now: datetime) -> Callable[[], ParsedFeed] | None:
+    def _submit(self, feed: Feed, result: Any, now: datetime) -> Callable[[], Ahead] | None:
         if not isinstance(result, Fetched) or result.body is None or result.not_modified:
             return None
         if hashlib.sha256(result.body).hexdigest() == feed.body_hash:
@@ -135,12 +157,60 @@ class ParsePool:
             self._seen += len(result.body)
             if self._seen < self.start_bytes:
                 return None
-            self.start()
+            self.start(wait=False)
         assert self._executor is not None and self.db_path is not None
         future = self._executor.submit(
             _parse, result, feed.url, now, feed.outlet or feed.title, self.db_path
         )
         return lambda: _outcome(future, feed.url)
+
+
+class Commits:
+    """When App.fetch commits the feeds it stored (``Store.batched``), and its progress calls.
+
+    Every ``feeds`` feeds, ``entries`` new entries or ``seconds`` since the first feed not
+    committed, whichever comes first: a commit per feed was a third of storing a big first
+    fetch (issue 8). ``progress`` is called for each feed once it is committed, in order.
+    """
+
+    def __init__(
+        self,
+        commit: Callable[[], None],
+        progress: Callable[[Feed], None] | None = None,
+        *,
+        feeds: int = 16,
+        entries: int = 2000,
+        seconds: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._commit, self._progress, self._clock = commit, progress, clock
+        self.feeds, self.entries, self.seconds = feeds, entries, seconds
+        self._pending: list[Feed] = []
+        self._new = 0
+        self._since = 0.0
+
+    def stored(self, feed: Feed, new_entries: int) -> None:
+        """``feed`` was written (its transaction ended); commit if it is time to."""
+        if not self._pending:
+            self._since = self._clock()
+        self._pending.append(feed)
+        self._new += new_entries
+        if (
+            len(self._pending) >= self.feeds
+            or self._new >= self.entries
+            or self._clock() - self._since >= self.seconds
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit now, then report the feeds committed."""
+        if not self._pending:
+            return
+        self._commit()
+        done, self._pending, self._new = self._pending, [], 0
+        if self._progress is not None:
+            for feed in done:
+                self._progress(feed)
 
 
 def _start_worker(parent: int) -> None:
@@ -161,7 +231,7 @@ def _start_worker(parent: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _outcome(future: Future[ParsedFeed | str], feed_url: str) -> ParsedFeed:
+def _outcome(future: Future[Ahead | str], feed_url: str) -> Ahead:
     outcome = future.result()
     if isinstance(outcome, str):
         raise ParseError(feed_url, outcome)
@@ -170,20 +240,53 @@ def _outcome(future: Future[ParsedFeed | str], feed_url: str) -> ParsedFeed:
 
 def _parse(
     fetched: Fetched, feed_url: str, now: datetime, outlet: str, db_path: Path
-) -> ParsedFeed | str:
+) -> Ahead | str:
     """In a worker: parse_feed, or the message of its ParseError (errors do not pickle)."""
-    from tracker.store import KnownIds
-
     known = _known.get(db_path)
     if known is None:
-        known = _known[db_path] = KnownIds(db_path)
+        known = _known[db_path] = _KnownIds(db_path)
     try:
         parsed = parsing.parse_feed(fetched, feed_url=feed_url, now=now, outlet=outlet, known=known)
     except FeedError as e:
         return e.message
-    if outlet or not parsed.title:
-        return parsed
-    # What App.ingest does next for a feed with no outlet or title yet (a first fetch), done
-    # here so that the one process that stores does not spend its time on it.
-    entries = tuple(e if e.outlet else replace(e, outlet=parsed.title) for e in parsed.entries)
-    return replace(parsed, entries=entries)
+    # What App.ingest does next with the entries of a feed with no outlet or title yet (a
+    # first fetch), done here so that the one process that stores does not spend its time
+    # on it.
+    fallback = outlet or parsed.title
+    values = tuple(_entry_values(e, fallback) for e in parsed.entries)
+    return Ahead(replace(parsed, entries=()), values)
+
+
+# Workers do not import tracker.store: sqlite-utils and numpy, which it brings, were half of
+# a worker's start-up (about 0.15 s of CPU each). tests/test_parse_pool.py checks that these
+# two give what Store.known_ids and store.entry_values give.
+
+
+class _KnownIds:
+    """Like store.KnownIds: which entry ids the database holds, through a read-only connection."""
+
+    def __init__(self, path: Path) -> None:
+        import sqlite3
+
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        self.conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+
+    def __call__(self, ids: Sequence[str]) -> set[str]:
+        import json
+
+        sql = "SELECT id FROM entries WHERE id IN (SELECT value FROM json_each(?))"
+        return {row[0] for row in self.conn.execute(sql, [json.dumps(list(ids))])}
+
+
+def _stored_time(value: datetime) -> str:
+    """store.ts: UTC, second precision, ISO 8601."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime")
+    return value.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def _entry_values(e: Entry, outlet: str = "") -> tuple[Any, ...]:
+    """store.entry_values."""
+    updated = _stored_time(e.updated) if e.updated else None
+    return (e.id, e.feed_url, e.link, e.guid, e.title, e.summary, e.content_html, e.author,
+            e.outlet or outlet, _stored_time(e.published), updated)  # fmt: skip
