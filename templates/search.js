@@ -6,7 +6,9 @@
 // (window.TRACKER_SEARCH_MONTHS, newest first, with their story counts) and each part,
 // search/YYYY-MM.js, sets window.TRACKER_SEARCH_ROWS["YYYY-MM"]. Only this page loads them,
 // with <script> elements (which work from a folder, file://, as from a web server) added as it
-// opens, so the page's load event waits for them.
+// opens, so the page's load event waits for them. A query is answered from the newest months
+// as soon as they are in, and again as older ones arrive; a part that cannot be read is named
+// and the rest still searched.
 (function () {
   "use strict";
   var LIMIT = 50;
@@ -16,9 +18,11 @@
   var box = document.getElementById("q");
   var status = document.getElementById("status");
   var list = document.getElementById("results");
-  var rows = null;  // every row, newest first, once every part is loaded
+  var rows = [];  // the rows of the parts read so far, newest month first
   var haystacks = [];
-  var loading = false;
+  var done = {};  // month -> true once its part has loaded or failed
+  var next = 0;  // months[0..next) are in rows, in order, whatever order they arrived in
+  var failed = [];
   // The parts live next to this script: "search/" under the folder it was loaded from.
   var self = document.currentScript || document.querySelector("script[src$='search.js']");
   var base = self.getAttribute("src").replace(/search\.js$/, "");
@@ -27,28 +31,39 @@
     return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
   }
 
-  function ready() {
-    rows = [];
-    months.forEach(function (m) { rows = rows.concat(parts[m[0]] || []); });
-    haystacks = rows.map(function (r) {
-      return fold([r.h, r.x, r.o.join(" "), r.t.join(" ")].join(" "));
-    });
+  // A part has arrived (or failed): take in every part up to the first still on its way,
+  // so results from the newest months show while older ones load, and the order of rows
+  // is always newest first.
+  function arrived(month, ok) {
+    done[month] = true;
+    if (!ok) failed.push(month);
+    while (next < months.length && done[months[next][0]]) {
+      (parts[months[next][0]] || []).forEach(function (r) {
+        rows.push(r);
+        haystacks.push(fold([r.h, r.x, r.o.join(" "), r.t.join(" ")].join(" ")));
+      });
+      next++;
+    }
     run();
   }
 
   function load() {
-    if (loading) return;
-    loading = true;
-    var waiting = months.length;
-    if (!waiting) { ready(); return; }
     months.forEach(function (m) {
       var tag = document.createElement("script");
       tag.src = base + "search/" + m[0] + ".js";
       tag.async = false;
-      tag.onload = function () { if (--waiting === 0) ready(); };
-      tag.onerror = function () { status.textContent = "The search index could not be read."; };
+      tag.onload = function () { arrived(m[0], true); };
+      tag.onerror = function () { arrived(m[0], false); };
       document.head.appendChild(tag);
     });
+  }
+
+  function loading() {
+    var note = next < months.length ? " Older months are still loading…" : "";
+    if (failed.length) {
+      note += " Part of the index could not be read (" + failed.slice().sort().join(", ") + ").";
+    }
+    return note;
   }
 
   function result(row) {
@@ -70,10 +85,14 @@
     var words = fold(box.value).split(/\s+/).filter(Boolean);
     list.textContent = "";
     if (!words.length) {
-      status.textContent = "Type to search " + total + " stories.";
+      status.textContent = next < months.length ? "Loading the index…"
+        : "Type to search " + total + " stories." + loading();
       return;
     }
-    if (rows === null) return;  // ready() runs the search once every part is in
+    if (next === 0 && months.length) {
+      status.textContent = "Loading the index…";  // arrived() runs the search again
+      return;
+    }
     var hits = [];
     for (var i = 0; i < rows.length; i++) {
       var hay = haystacks[i];
@@ -89,11 +108,12 @@
     status.textContent = hits.length === 0 ? "No story matches."
       : hits.length + (hits.length === 1 ? " story" : " stories") +
         (hits.length > LIMIT ? ", the first " + LIMIT + " shown." : ".");
+    status.textContent += loading();
   }
 
   box.addEventListener("input", run);
   var start = /[?&#]q=([^&]*)/.exec(window.location.search + window.location.hash);
   if (start) box.value = decodeURIComponent(start[1].replace(/\+/g, " "));
   status.textContent = "Loading the index…";
-  load();
+  if (months.length) load(); else run();
 })();

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from conftest import CHROMIUM
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from tracker.demo import run_demo
 
@@ -147,4 +147,68 @@ def test_pages_other_than_search_run_no_script(chromium: Browser, server: str) -
         assert page.locator("script").count() == 0, path
     assert not [u for u in watch.requests if u.endswith(".js")]
     assert watch.errors == []
+    page.close()
+
+
+def _part(site: Path, month: str) -> list[dict[str, Any]]:
+    """The rows of one month's search index part, as the site wrote them."""
+    import json
+
+    text = (site / "search" / f"{month}.js").read_text(encoding="utf-8")
+    rows: list[dict[str, Any]] = json.loads(text.split("=", 1)[1].strip().rstrip(";"))
+    return rows
+
+
+def _only_in(rows: list[dict[str, Any]], other: list[dict[str, Any]]) -> str:
+    """A word of some headline in ``rows`` that no row of ``other`` contains anywhere."""
+    import json
+
+    elsewhere = json.dumps(other).lower()
+    for row in rows:
+        for word in row["h"].lower().split():
+            if len(word) >= 6 and word.isalpha() and word not in elsewhere:
+                return word
+    raise AssertionError("no distinctive word")
+
+
+def test_search_answers_from_the_newest_months_while_older_ones_load(
+    chromium: Browser, server: str, site: Path
+) -> None:
+    months = sorted(p.stem for p in (site / "search").glob("*.js"))
+    assert len(months) >= 2
+    older, newest = months[0], months[-1]
+    old_word = _only_in(_part(site, older), _part(site, newest))
+    new_word = _only_in(_part(site, newest), _part(site, older))
+    page, watch = open_page(chromium)
+    held: list[Any] = []
+    page.route(f"**/search/{older}.js", lambda route: held.append(route))
+    page.goto(f"{server}/search.html", wait_until="domcontentloaded")
+    page.fill("#q", new_word)
+    page.locator("#results li").first.wait_for()  # no eval: the page's CSP forbids it
+    assert "still loading" in page.locator("#status").inner_text()
+    page.fill("#q", old_word)
+    expect(page.locator("#status")).to_contain_text("stor")
+    assert page.locator("#results li").count() == 0  # its month is not in yet
+    assert held, "the older part was requested"
+    held[0].continue_()
+    page.locator("#results li").first.wait_for()
+    assert "still loading" not in page.locator("#status").inner_text()
+    assert old_word in " ".join(page.locator("#results li a").all_inner_texts()).lower()
+    assert watch.errors == []
+    page.close()
+
+
+def test_search_names_a_part_it_cannot_read_and_searches_the_rest(
+    chromium: Browser, server: str, site: Path
+) -> None:
+    months = sorted(p.stem for p in (site / "search").glob("*.js"))
+    older, newest = months[0], months[-1]
+    new_word = _only_in(_part(site, newest), _part(site, older))
+    page, _ = open_page(chromium)
+    page.route(f"**/search/{older}.js", lambda route: route.abort())
+    page.goto(f"{server}/search.html?q={new_word}")
+    page.locator("#results li").first.wait_for()
+    status = page.locator("#status").inner_text()
+    assert f"could not be read ({older})" in status
+    assert "still loading" not in status
     page.close()
