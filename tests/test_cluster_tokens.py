@@ -113,25 +113,30 @@ def test_seeded_context_gives_what_a_pass_over_it_gives(
     assert [a.similarity for a in later] == [once[d.id].similarity for d in everything[60:]]
 
 
+def _stored_entries(app: App, texts: list[Doc]) -> list[Entry]:
+    """The docs as entries of the app's first feed (each its own link), oldest first."""
+    feed = app.store.db.execute("SELECT url FROM feeds LIMIT 1").fetchone()[0]
+    entries = [
+        Entry(
+            id=d.id,
+            feed_url=feed,
+            link=d.link + "/" + d.id,
+            title=d.title,
+            summary=d.summary,
+            published=d.published,
+            outlet=d.outlet,
+        )
+        for d in texts
+    ]
+    return sorted(entries, key=lambda e: e.published)
+
+
 def test_the_app_keeps_the_tokens_of_recent_entries(tmp_path: Path) -> None:
     config, _ = demo_config(tmp_path, examples_dir() / CORPUS)
     now = T0 + timedelta(days=30)
     with App(config, clock=lambda: now) as app:
         app.sync_feeds()
-        feed = app.store.db.execute("SELECT url FROM feeds LIMIT 1").fetchone()[0]
-        entries = [
-            Entry(
-                id=d.id,
-                feed_url=feed,
-                link=d.link + "/" + d.id,
-                title=d.title,
-                summary=d.summary,
-                published=d.published,
-                outlet=d.outlet,
-            )
-            for d in docs(60)
-        ]
-        entries.sort(key=lambda e: e.published)
+        entries = _stored_entries(app, docs(60))
         with app.store.transaction():
             app.store.add_entries(entries[:30], now)
         app.cluster()
@@ -284,22 +289,7 @@ def test_an_edited_entry_is_tokenised_again_and_clustered_as_from_scratch(
     now = T0 + timedelta(days=30)
     with App(config, clock=lambda: now) as app:
         app.sync_feeds()
-        feed = app.store.db.execute("SELECT url FROM feeds LIMIT 1").fetchone()[0]
-        entries = sorted(
-            (
-                Entry(
-                    id=d.id,
-                    feed_url=feed,
-                    link=d.link + "/" + d.id,
-                    title=d.title,
-                    summary=d.summary,
-                    published=d.published,
-                    outlet=d.outlet,
-                )
-                for d in docs(60, seed=11)
-            ),
-            key=lambda e: e.published,
-        )
+        entries = _stored_entries(app, docs(60, seed=11))
         with app.store.transaction():
             app.store.add_entries(entries[:40], now)
         app.cluster()

@@ -12,7 +12,8 @@ import pytest
 from tracker import parse_pool
 from tracker.errors import StoreError
 from tracker.models import Entry, Feed
-from tracker.store import Store, entry_values
+from tracker.rows import entry_values
+from tracker.store import Store
 
 NOW = datetime(2025, 1, 7, 12, tzinfo=UTC)
 
@@ -178,8 +179,8 @@ def test_worker_rows_are_the_stores_rows() -> None:
             content_html="<p>x</p>",
         ),
     ]
-    assert [parse_pool._entry_values(e) for e in entries] == [entry_values(e) for e in entries]
-    assert [parse_pool._entry_values(e, "X") for e in entries] == [
+    assert [parse_pool.entry_values(e) for e in entries] == [entry_values(e) for e in entries]
+    assert [parse_pool.entry_values(e, "X") for e in entries] == [
         entry_values(e, "X") for e in entries
     ]
     assert [entry_values(e, "X")[8] for e in entries] == ["X", "O"]  # only where there is none
@@ -187,7 +188,7 @@ def test_worker_rows_are_the_stores_rows() -> None:
         id="n", feed_url="f", link="", title="", summary="", published=datetime(2025, 1, 1)
     )
     with pytest.raises(ValueError):
-        parse_pool._entry_values(naive)
+        parse_pool.entry_values(naive)
 
 
 def test_worker_known_ids_are_the_stores(tmp_path: Path) -> None:
@@ -195,7 +196,7 @@ def test_worker_known_ids_are_the_stores(tmp_path: Path) -> None:
     store.add_entries([_entry(n, "https://f0.example/feed") for n in range(0, 1400, 2)], NOW)
     store.db.conn.commit()
     asked = [f"e{n:04}" for n in range(1300)] + ["nope", "e0002"]
-    known = parse_pool._KnownIds(tmp_path / "tracker.db")
+    known = parse_pool.KnownIds(tmp_path / "tracker.db")
     assert known(asked) == store.known_ids(asked)
     assert len(known(asked)) == 650
     assert known([]) == set()

@@ -49,7 +49,8 @@ from tracker.models import (
     TopicDay,
     TopicPage,
 )
-from tracker.store import VALUE_ID, VALUE_PUBLISHED, Store, entry_values, ts
+from tracker.rows import VALUE_ID, VALUE_PUBLISHED, entry_values, ts
+from tracker.store import Store
 from tracker.trends import DayNames
 from tracker.trends import Text as TrendText
 

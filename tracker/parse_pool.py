@@ -18,7 +18,7 @@ was seen to outlive a killed run, holding the database lock. A spawned worker in
 its pipes, so it ends when its parent does (the pipe closes), and it is also told to
 (PR_SET_PDEATHSIG).
 Each worker asks the database which entries are known through its own read-only connection
-(``_KnownIds``), so entries stored before the batch are not cleaned again. An entry that
+(``KnownIds``), so entries stored before the batch are not cleaned again. An entry that
 an earlier feed of the same batch stores after a worker looked (or that is not committed
 yet) is cleaned, then found known when stored: the rows stored are the same as parsing one
 feed after the other.
@@ -36,16 +36,17 @@ import os
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, Self, TypeVar
 
 from tracker import parse as parsing
 from tracker.errors import FeedError, ParseError
-from tracker.models import Entry, Feed, Fetched, ParsedFeed
+from tracker.models import Feed, Fetched, ParsedFeed
+from tracker.rows import KnownIds, entry_values
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -56,7 +57,7 @@ START_BYTES = 4 * 1024 * 1024
 _R = TypeVar("_R")
 
 # One read-only connection per worker process and database.
-_known: dict[Path, _KnownIds] = {}
+_known: dict[Path, KnownIds] = {}
 
 
 def workers_for(feeds: int, db_path: Path | None, wanted: int | None = None) -> int:
@@ -244,7 +245,7 @@ def _parse(
     """In a worker: parse_feed, or the message of its ParseError (errors do not pickle)."""
     known = _known.get(db_path)
     if known is None:
-        known = _known[db_path] = _KnownIds(db_path)
+        known = _known[db_path] = KnownIds(db_path)
     try:
         parsed = parsing.parse_feed(fetched, feed_url=feed_url, now=now, outlet=outlet, known=known)
     except FeedError as e:
@@ -253,40 +254,5 @@ def _parse(
     # first fetch), done here so that the one process that stores does not spend its time
     # on it.
     fallback = outlet or parsed.title
-    values = tuple(_entry_values(e, fallback) for e in parsed.entries)
+    values = tuple(entry_values(e, fallback) for e in parsed.entries)
     return Ahead(replace(parsed, entries=()), values)
-
-
-# Workers do not import tracker.store: sqlite-utils and numpy, which it brings, were half of
-# a worker's start-up (about 0.15 s of CPU each). tests/test_parse_pool.py checks that these
-# two give what Store.known_ids and store.entry_values give.
-
-
-class _KnownIds:
-    """Like store.KnownIds: which entry ids the database holds, through a read-only connection."""
-
-    def __init__(self, path: Path) -> None:
-        import sqlite3
-
-        uri = f"{path.resolve().as_uri()}?mode=ro"
-        self.conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
-
-    def __call__(self, ids: Sequence[str]) -> set[str]:
-        import json
-
-        sql = "SELECT id FROM entries WHERE id IN (SELECT value FROM json_each(?))"
-        return {row[0] for row in self.conn.execute(sql, [json.dumps(list(ids))])}
-
-
-def _stored_time(value: datetime) -> str:
-    """store.ts: UTC, second precision, ISO 8601."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetime")
-    return value.astimezone(UTC).replace(microsecond=0).isoformat()
-
-
-def _entry_values(e: Entry, outlet: str = "") -> tuple[Any, ...]:
-    """store.entry_values."""
-    updated = _stored_time(e.updated) if e.updated else None
-    return (e.id, e.feed_url, e.link, e.guid, e.title, e.summary, e.content_html, e.author,
-            e.outlet or outlet, _stored_time(e.published), updated)  # fmt: skip

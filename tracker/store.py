@@ -27,6 +27,7 @@ from sqlite_utils.migrations import Migrations
 
 from tracker.errors import StoreError
 from tracker.models import Assignment, Entry, Feed, Member, Story
+from tracker.rows import entry_values, known_among, ts
 
 migrations = Migrations("tracker")
 
@@ -246,38 +247,12 @@ def _in_chunks(values: Sequence[str]) -> Iterator[tuple[list[str], str]]:
         yield chunk, ",".join("?" * len(chunk))
 
 
-def ts(value: datetime) -> str:
-    """A datetime as stored: UTC, second precision, ISO 8601."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetime")
-    return value.astimezone(UTC).replace(microsecond=0).isoformat()
-
-
 def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
 def _req_dt(value: str) -> datetime:
     return datetime.fromisoformat(value)
-
-
-class KnownIds:
-    """Which entry ids a database file holds, through a read-only connection of its own.
-
-    For parse workers in other processes (tracker.parse_pool, issue 8): called like
-    ``Store.known_ids``.
-    """
-
-    def __init__(self, path: Path) -> None:
-        uri = f"{path.resolve().as_uri()}?mode=ro"
-        self.conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
-
-    def __call__(self, ids: Sequence[str]) -> set[str]:
-        known: set[str] = set()
-        for chunk, marks in _in_chunks(ids):
-            cursor = self.conn.execute(f"SELECT id FROM entries WHERE id IN ({marks})", chunk)
-            known.update(row[0] for row in cursor)
-        return known
 
 
 class Store:
@@ -620,11 +595,7 @@ class Store:
         return self._known_ids(ids)
 
     def _known_ids(self, ids: Sequence[str]) -> set[str]:
-        known: set[str] = set()
-        for chunk, marks in _in_chunks(ids):
-            cursor = self.db.execute(f"SELECT id FROM entries WHERE id IN ({marks})", chunk)
-            known.update(row[0] for row in cursor)
-        return known
+        return known_among(self.db.conn, ids)
 
     def count(self, table: str) -> int:
         return int(self.db.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0])
@@ -1153,21 +1124,9 @@ _INDEX_NEW_ENTRIES = (
 )
 
 
-def entry_values(e: Entry, outlet: str = "") -> tuple[Any, ...]:
-    """An entry as ``add_entry_values`` takes it: _entry_row's values in _INSERT_ENTRY's
-    order, first_seen left out (the time it is stored); ``outlet`` for an entry without."""
-    updated = ts(e.updated) if e.updated else None
-    return (e.id, e.feed_url, e.link, e.guid, e.title, e.summary, e.content_html, e.author,
-            e.outlet or outlet, ts(e.published), updated)  # fmt: skip
-
-
 def _entry_values(e: Entry, first_seen: str) -> tuple[Any, ...]:
     """_entry_row's values in _INSERT_ENTRY's order."""
     return (*entry_values(e), first_seen)
-
-
-#: Where ``entry_values`` has the id and the publication time.
-VALUE_ID, VALUE_PUBLISHED = 0, 9
 
 
 def _entry_row(e: Entry, now: datetime) -> dict[str, Any]:
