@@ -291,6 +291,9 @@ def _url(rng: random.Random) -> str:
     )
 
 
+_FRAGMENTS = ["", "", "#ftag=CAD590a51e", "#", "#a#b?c", "#x y", "#\té", "#\n"]
+
+
 def _simple_url(rng: random.Random) -> str:
     """Mostly what feeds link to: the shortcut's ground, with its edges' characters."""
     chars = "abcXYZ019-._~!$&'()*+,=:@/%?#;[] \t\\\"<>^`{|}é"
@@ -298,6 +301,7 @@ def _simple_url(rng: random.Random) -> str:
     return (
         f"{rng.choice(['http', 'https', 'https'])}://{rng.choice(_HOSTS[:6])}"
         f"{rng.choice(['', '/', '/a/'])}{path}{rng.choice(_QUERIES)}"
+        f"{rng.choice(_FRAGMENTS)}"
     )
 
 
@@ -364,6 +368,23 @@ def test_text_fix_up_matches_feedparser_on_ascii_and_more() -> None:
     for _ in range(20_000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
         assert fastparse._fix(text) == slow(text), repr(text)
+
+
+def test_links_are_fixed_up_as_feedparser_does() -> None:
+    """fastparse._uri and _amp_fix take shortcuts; feedparser's own functions are the truth."""
+    from feedparser.urls import _urljoin
+
+    def slow(text: str, amp: bool) -> str:
+        value = text.replace("&amp;", "&") if amp else text
+        return str(_urljoin("", fastparse._AMP_NAME.sub(r"&\g<1>", value))) if value else value
+
+    rng = random.Random(4)
+    heads = ["http://", "https://", "HTTP://", "ftp://", "http:", "https:/", "//", "", "h"]
+    alphabet = [*"a/:.&;#?= \té", "&amp;", "&lt;", "&x_1;", "&amp;amp;", "//"]
+    for _ in range(20_000):
+        text = rng.choice(heads) + "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 9)))
+        amp = rng.random() < 0.5
+        assert fastparse._uri(fastparse._amp_fix(text, amp)) == slow(text, amp), repr(text)
 
 
 def test_dates_are_utc_and_unaffected_by_the_clock() -> None:

@@ -125,15 +125,80 @@ def test_an_error_keeps_the_feeds_before_it_and_drops_its_own(tmp_path: Path) ->
     assert not store.db.conn.in_transaction
 
 
-def test_batched_restores_the_checkpoint_and_cache_settings(tmp_path: Path) -> None:
+def test_batched_restores_the_checkpoint_cache_and_temp_store_settings(tmp_path: Path) -> None:
     store = _store(tmp_path)
     conn = store.db.conn
-    names = ("wal_autocheckpoint", "cache_size")
+    names = ("wal_autocheckpoint", "cache_size", "temp_store")
     before = [conn.execute(f"PRAGMA {name}").fetchone()[0] for name in names]
     with store.batched():
         assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 10_000
         assert conn.execute("PRAGMA cache_size").fetchone()[0] == -65_536
+        assert conn.execute("PRAGMA temp_store").fetchone()[0] == 2  # memory
     assert [conn.execute(f"PRAGMA {name}").fetchone()[0] for name in names] == before
+
+
+def _fts_sound(store: Store) -> None:
+    """SQLite's own check of the full-text index against the entries (raises if unsound)."""
+    store.db.conn.execute("INSERT INTO entries_fts(entries_fts) VALUES ('integrity-check')")
+
+
+def test_batched_indexes_the_entries_of_each_commit_once(tmp_path: Path) -> None:
+    """The full-text index of a batch's new entries is written at each commit, one statement
+    for many feeds; another process finds them once committed."""
+    store = _store(tmp_path)
+    path = tmp_path / "tracker.db"
+    with store.batched() as commit:
+        for n, feed in enumerate(("f0", "f1", "f2")):
+            with store.transaction():
+                store.add_entries([_entry(n, f"https://{feed}.example/feed")], NOW)
+        commit()
+        with store.transaction():
+            store.add_entries([_entry(7, "https://f0.example/feed")], NOW)
+    _fts_sound(store)
+    assert {e.id for e in store.search("story")} == {"e0000", "e0001", "e0002", "e0007"}
+    other = Store(path)
+    assert {e.id for e in other.search("story")} == {"e0000", "e0001", "e0002", "e0007"}
+    other.close()
+
+
+@pytest.mark.parametrize("change", ["move", "prune"])
+def test_batched_indexes_new_entries_before_anything_changes_them(
+    tmp_path: Path, change: str
+) -> None:
+    """A feed moved (its entries follow) or bodies pruned inside a batch: the index's update
+    trigger must find the rows it replaces indexed already, or SQLite finds it corrupt."""
+    store = _store(tmp_path)
+    with store.batched():
+        with store.transaction():
+            store.add_entries([_entry(5, "https://f2.example/feed")], NOW)
+            if change == "move":
+                store.move_feed("https://f2.example/feed", "https://f2.example/moved", NOW)
+            else:
+                assert store.prune_bodies(NOW + timedelta(days=1), NOW) == 1
+        with store.transaction():
+            store.add_entries([_entry(6, "https://f1.example/feed")], NOW)
+    _fts_sound(store)
+    assert {e.id for e in store.search("story")} == {"e0005", "e0006"}
+
+
+def test_a_batch_whose_index_cannot_be_written_keeps_no_unindexed_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _store(tmp_path)
+    path = tmp_path / "tracker.db"
+    with pytest.raises(StoreError, match="cannot write database"), store.batched() as commit:
+        with store.transaction():
+            store.add_entries([_entry(1, "https://f0.example/feed")], NOW)
+        commit()
+        with store.transaction():
+            store.add_entries([_entry(2, "https://f1.example/feed")], NOW)
+        monkeypatch.setattr("tracker.store._INDEX_NEW_ENTRIES", "INSERT INTO nowhere VALUES (?)")
+        commit()
+    assert not store.db.conn.in_transaction
+    assert _stored_elsewhere(path) == ["e0001"]
+    monkeypatch.undo()
+    _fts_sound(store)
+    assert [e.id for e in store.search("story")] == ["e0001"]
 
 
 def test_batched_inside_a_transaction_leaves_it_to_the_caller(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ _RISKY = frozenset(
 _XML_DECLARATION = re.compile(rb"^<\?xml[^>]*\?>")
 _ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _AMP_NAME = re.compile("&([A-Za-z0-9_]+);")
+_C1 = re.compile("[\x80-\x9f]")
 _UTF8 = frozenset({"utf-8", "utf8"})
 _XML_TYPES = frozenset(
     {"application/xml", "application/rss+xml", "application/atom+xml", "application/rdf+xml"}
@@ -80,7 +81,8 @@ def _fix(text: str) -> str:
     output = text.strip()
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         output = output.encode("iso-8859-1").decode("utf-8")
-    return output.translate(_cp1252)
+    # The mapping touches only C1 controls; translate looks up every character.
+    return output.translate(_cp1252) if _C1.search(output) else output
 
 
 def _text(element: Any) -> str:
@@ -91,9 +93,28 @@ def _text(element: Any) -> str:
 
 
 def _uri(text: str) -> str:
-    from feedparser.urls import _urljoin
+    """feedparser's ``_urljoin("", text)``: with no base, urljoin hands ``text`` back, so only
+    its fixer acts, which drops the slashes after "scheme://" (issue 8: most of the cost of
+    a link was urljoin and the fixer's substitution)."""
+    from feedparser.urls import _urifixer
 
-    return str(_urljoin("", text)) if text else text
+    if text[:8] == "https://" and text[8:9] != "/":
+        return text  # nothing for the fixer to drop
+    if text[:7] == "http://" and text[7:8] != "/":
+        return text
+    match = _urifixer.match(text)
+    if match is None or not match.group(2):
+        return text
+    return str(match.group(1)) + text[match.end(2) :]
+
+
+def _amp_fix(text: str, amp: bool = True) -> str:
+    """feedparser's fix of a link's entities: "&amp;" (``amp``) and the ";" of "&name;"."""
+    if "&" not in text:
+        return text
+    if amp:
+        text = text.replace("&amp;", "&")
+    return _AMP_NAME.sub(r"&\g<1>", text)
 
 
 def _date(text: str) -> Any:
@@ -169,7 +190,6 @@ class _Item:
 
     def __init__(self) -> None:
         self.out: dict[str, Any] = {}
-        self.guid_is_link = True
         self.summaries = 0
 
     def content(self, kind: str, value: str) -> None:
@@ -185,7 +205,6 @@ class _Item:
         self.out["summary_detail"] = {"type": kind, "value": value}
 
     def guid(self, value: str, permalink: bool) -> None:
-        self.guid_is_link = permalink
         self.out["id"] = _uri(value) if permalink else value
         if permalink:
             self.out.setdefault("link", self.out["id"])
@@ -203,8 +222,7 @@ def _rss_item(element: Any) -> dict[str, Any]:
                 out["title"] = _text(child)
                 out["title_detail"] = {"type": "text/plain"}
             elif name == "link":
-                value = _text(child).replace("&amp;", "&")
-                out["link"] = _uri(_AMP_NAME.sub(r"&\g<1>", value))
+                out["link"] = _uri(_amp_fix(_text(child)))
             elif name == "description":
                 if "type" in child.attrib:
                     raise _Unsure
@@ -330,7 +348,7 @@ def _rss(root: Any) -> dict[str, Any]:
             feed["title"] = _text(child)
             feed["title_detail"] = {"type": "text/plain"}
         elif namespace == "" and name == "link":
-            feed["link"] = _uri(_AMP_NAME.sub(r"&\g<1>", _text(child)))
+            feed["link"] = _uri(_amp_fix(_text(child), amp=False))
         elif namespace == "" and name == "ttl":
             feed["ttl"] = _text(child)
         elif namespace == ATOM and name == "link":

@@ -77,10 +77,13 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
 
 
 # An http(s) URL that urlsplit takes apart without changing anything (lower-case scheme and
-# host, no user, port, fragment, params or brackets; printable ASCII): canonical_url's answer
-# for it is built directly. tests/test_ingest_fast.py checks it against the general path.
+# host, no user, port, params or brackets; printable ASCII), and perhaps a fragment, which
+# canonical_url drops (a fifth of one outlet's links carry "#ftag=..."): canonical_url's
+# answer for it is built directly. tests/test_ingest_fast.py checks it against the general
+# path.
 _SIMPLE_URL = re.compile(
     r"(https?://[a-z0-9.-]+)(/[^\x00-\x20\x7f?#;\[\]]*)?(?:\?([^\x00-\x20\x7f#;\[\]]*))?"
+    r"(#[^\x00-\x20\x7f]*)?"
 )
 
 
@@ -89,9 +92,11 @@ def _simple_canonical(text: str, base: str | None) -> str | None:
     if not text.isascii():
         return None
     match = _SIMPLE_URL.fullmatch(text)
-    if match is None or (base and not _plain_absolute(text)):
+    if match is None:
         return None
-    start, path, query = match.groups()
+    start, path, query, fragment = match.groups()
+    if base and not _plain_absolute(text[: match.start(4)] if fragment else text):
+        return None  # urljoin might respell it
     if query:
         query = _strip_tracking(query)
     return f"{start}{path or '/'}?{query}" if query else f"{start}{path or '/'}"
