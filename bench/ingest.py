@@ -270,6 +270,9 @@ cpu, t0 = time.process_time(), time.perf_counter()
 reader.update_feeds()
 seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu
 print(json.dumps([reader.get_entry_counts().total, seconds, cpu]))
+reader.close()
+import shutil
+shutil.rmtree(folder, ignore_errors=True)
 """
 
 

@@ -30,6 +30,11 @@ def test_compare_parsers_agrees_on_the_test_feeds() -> None:
     assert "DIFF" not in out
 
 
+def test_ingest_floor_runs_on_the_bundled_corpus() -> None:
+    out = _run("bench/ingest_floor.py", "--runs", "1", "--reader-python", "")
+    assert "the bare steps' sum vs tracker's ingest" in out
+
+
 def test_cluster_ceiling_scores_an_obvious_file(tmp_path: Path) -> None:
     import json
 
