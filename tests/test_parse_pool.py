@@ -3,6 +3,7 @@ parse workers hand back (parse_pool.Ahead: entries as store.entry_values rows)."
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -135,6 +136,23 @@ def test_batched_restores_the_checkpoint_cache_and_temp_store_settings(tmp_path:
         assert conn.execute("PRAGMA cache_size").fetchone()[0] == -65_536
         assert conn.execute("PRAGMA temp_store").fetchone()[0] == 2  # memory
     assert [conn.execute(f"PRAGMA {name}").fetchone()[0] for name in names] == before
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_add_entry_values_stores_and_returns_only_the_new_in_order(
+    tmp_path: Path, batched: bool
+) -> None:
+    store = _store(tmp_path)
+    feed = "https://f0.example/feed"
+    store.add_entries([_entry(2, feed), _entry(4, feed)], NOW)
+    rows = [entry_values(_entry(n, feed)) for n in (1, 2, 3, 3, 4, 5)]
+    with store.batched() if batched else contextlib.nullcontext():
+        assert [v[0] for v in store.add_entry_values(rows, NOW)] == ["e0001", "e0003", "e0005"]
+        assert [v[0] for v in store.add_entry_values(rows, NOW)] == []  # all known now
+        assert store.add_entry_values([], NOW) == []
+    assert store.count("entries") == 5
+    _fts_sound(store)
+    assert len(store.search("story")) == 5
 
 
 def _fts_sound(store: Store) -> None:

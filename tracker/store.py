@@ -600,29 +600,32 @@ class Store:
         issue 8); returns the values of the entries stored, in order."""
         if not values:
             return []
-        known = self._known_ids([v[0] for v in values])
         fresh: dict[str, tuple[Any, ...]] = {}
         for v in values:
-            if v[0] not in known:
-                fresh.setdefault(v[0], v)
+            fresh.setdefault(v[0], v)
         # Issue 8: one prepared statement for all rows (sqlite-utils' insert_all spent more
         # time building its queries than SQLite spent storing), then the full-text index
         # of the new rows in one statement, the insert trigger standing aside (m010); in a
         # ``batched`` run, one statement for all the feeds of a commit (_index_waiting).
+        # Known ids are ignored by the INSERT; only when it skipped some are the stored
+        # ones looked up (new rows get rowids above every earlier one).
         seen = ts(now)
         rows = [(*v, seen) for v in fresh.values()]
-        if rows:
-            with self.db.atomic():
-                conn = self.db.conn
-                last = conn.execute("SELECT max(rowid) FROM entries").fetchone()[0] or 0
-                conn.execute("INSERT INTO entries_fts_bulk VALUES (1)")
-                conn.executemany(_INSERT_ENTRY, rows)
-                conn.execute("DELETE FROM entries_fts_bulk")
-                waiting = self._fts_waiting
-                if waiting is None:
-                    conn.execute(_INDEX_NEW_ENTRIES, [last])
-                elif not waiting:
-                    waiting.append(last)  # indexed at the batch's next commit
+        with self.db.atomic():
+            conn = self.db.conn
+            last = conn.execute("SELECT max(rowid) FROM entries").fetchone()[0] or 0
+            conn.execute("INSERT INTO entries_fts_bulk VALUES (1)")
+            stored = conn.executemany(_INSERT_ENTRY, rows).rowcount
+            conn.execute("DELETE FROM entries_fts_bulk")
+            if stored < len(rows):
+                cursor = conn.execute("SELECT id FROM entries WHERE rowid > ?", [last])
+                new = {row[0] for row in cursor}
+                fresh = {key: v for key, v in fresh.items() if key in new}
+            waiting = self._fts_waiting
+            if fresh and waiting is None:
+                conn.execute(_INDEX_NEW_ENTRIES, [last])
+            elif fresh and not waiting:
+                waiting.append(last)  # indexed at the batch's next commit
         return list(fresh.values())
 
     def known_ids(self, ids: Sequence[str]) -> set[str]:
