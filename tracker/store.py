@@ -622,9 +622,11 @@ class Store:
                 new = {row[0] for row in cursor}
                 fresh = {key: v for key, v in fresh.items() if key in new}
             waiting = self._fts_waiting
-            if fresh and waiting is None:
+            if not fresh:
+                pass
+            elif waiting is None:
                 conn.execute(_INDEX_NEW_ENTRIES, [last])
-            elif fresh and not waiting:
+            elif not waiting:
                 waiting.append(last)  # indexed at the batch's next commit
         return list(fresh.values())
 
