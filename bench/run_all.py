@@ -5,7 +5,8 @@
     python bench/run_all.py --tiny     # a few seconds: only checks the scripts still work
     python bench/run_all.py --only demo,cluster
 
-Stages: demo, cluster, ingest (with steady state), site_build, year (the site and every
+Stages: demo, cluster, ingest (with steady state), ingest_floor (the bare steps of ingest on
+the bundled corpus, under the 10x reader target), site_build, year (the site and every
 stage's memory on a generated year of digests, each stage in its own process; not in --tiny,
 tests/test_site_scale.py runs it small). The fetch stage over HTTP is bench/fetch.py.
 Results and how to read them: docs/benchmarks.md.
@@ -28,6 +29,7 @@ SIZES: dict[str, dict[str, list[str]]] = {
         "demo": ["--runs", "3"],
         "cluster": ["--runs", "3"],
         "ingest": ["--runs", "3"],
+        "ingest_floor": ["--runs", "5"],
         "site_build": ["--runs", "1", "--topics"],
         "year": ["--days", "20,365"],
     },
@@ -35,6 +37,7 @@ SIZES: dict[str, dict[str, list[str]]] = {
         "demo": ["--runs", "1"],
         "cluster": ["--entries", "20000", "--baseline", "4000", "--runs", "1"],
         "ingest": ["--feeds", "50", "--per-feed", "200", "--runs", "1"],
+        "ingest_floor": ["--runs", "1"],
         "site_build": ["--days", "10", "--per-day", "1000", "--runs", "1", "--topics"],
         "year": ["--days", "5,20", "--per-day", "1000"],
     },
@@ -52,6 +55,7 @@ SIZES: dict[str, dict[str, list[str]]] = {
             "",
             "--no-bundled",
         ],
+        "ingest_floor": ["--runs", "1", "--reader-python", ""],
         "site_build": ["--days", "2", "--per-day", "30", "--runs", "1", "--topics"],
     },
 }

@@ -19,7 +19,13 @@ def _run(*argv: str) -> str:
 
 def test_run_all_tiny_prints_every_stage() -> None:
     out = _run("bench/run_all.py", "--tiny")
-    for stage in ("clustering", "ingest, generated", "steady state", "site, 2 days"):
+    for stage in (
+        "clustering",
+        "ingest, generated",
+        "steady state",
+        "ingest floor",
+        "site, 2 days",
+    ):
         assert stage in out
     assert "| stage | measure | baseline |" in out
 
