@@ -155,11 +155,13 @@ def test_kill_9_at_random_points_loses_nothing(
     # Clustering in several rounds may group a few entries differently from one round (earlier
     # assignments never change), so stories are compared by count, loosely.
     assert abs(len(stories) - len(reference["stories"])) <= 0.1 * len(reference["stories"])  # type: ignore[arg-type]
-    # No half-written page: every page is whole; temp files of killed writes are not pages.
+    # No half-written page: every page is whole, and the temp files of killed writes were
+    # cleared by the run after them.
     pages = list((tmp_path / "site").rglob("*.html"))
     assert pages
     for page in pages:
         assert page.read_bytes().rstrip().endswith(b"</html>"), page
+    assert not [p for p in (tmp_path / "site").rglob("*") if p.name.endswith(".tmp")]
 
 
 def test_a_killed_run_never_blocks_the_next(tmp_path: Path) -> None:

@@ -131,6 +131,46 @@ def test_write_pages_creates_folders_and_skips_identical_bytes(tmp_path: Path) -
     ]  # no temp files
 
 
+def test_what_killed_writes_left_is_cleared_and_live_writes_are_not(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tracker.site import TEMP_DIR, clear_temp_files
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    assert dead.wait() == 0
+    folder = tmp_path / TEMP_DIR
+    folder.mkdir()
+    names = {
+        "dead": f".{dead.pid}.index.html.abc123.tmp",  # its writer was killed
+        "live": f".{os.getpid()}.index.html.def456.tmp",  # a write going on
+        "live, old": f".{os.getpid()}.day.html.ghi789.tmp",  # a minute old: no write is
+        "unknown": ".index.html.jkl012.tmp",  # named before the pid was: the age decides
+    }
+    for name in names.values():
+        (folder / name).write_text("<half a page")
+    old = (folder / names["live, old"]).stat().st_mtime - 120
+    os.utime(folder / names["live, old"], (old, old))
+    assert clear_temp_files(tmp_path) == 2
+    assert sorted(p.name for p in folder.iterdir()) == sorted([names["live"], names["unknown"]])
+    assert clear_temp_files(tmp_path, now=old + 10_000) == 2  # much later: all are stale
+    assert clear_temp_files(tmp_path / "nowhere") == 0
+
+
+def test_a_build_clears_a_killed_writes_temp_file_and_publishes_no_temp_folder(
+    tmp_path: Path,
+) -> None:
+    from tracker.site import TEMP_DIR
+
+    stale = tmp_path / TEMP_DIR / ".999999999.index.html.abc123.tmp"  # no such process
+    stale.parent.mkdir()
+    stale.write_text("<half a page")
+    build_site(tmp_path, Renderer(), digests=[], topic_pages=[], stories=[], topics=[])
+    assert not stale.exists()
+    assert not (tmp_path / TEMP_DIR).exists()  # emptied folders are removed
+    assert (tmp_path / "index.html").exists()
+
+
 def test_write_pages_leaves_pages_readable(tmp_path: Path) -> None:
     write_pages(tmp_path, {"index.html": "x"})
     assert (tmp_path / "index.html").stat().st_mode & 0o444 == 0o444

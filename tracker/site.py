@@ -24,6 +24,7 @@ import io
 import os
 import pickle
 import tempfile
+import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -53,14 +54,20 @@ class SiteReport:
         return SiteReport(self.written + other.written, self.unchanged + other.unchanged)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file in the same folder and ``os.replace``.
+def write_atomic(path: Path, data: bytes, temp_dir: Path | None = None) -> None:
+    """Write ``data`` to ``path`` through a temp file and ``os.replace``.
 
     A reader (a web server, a browser, a mail client) sees the old file or the new one, never a
-    half-written one. Parent folders are created.
+    half-written one. Parent folders are created. The temp file is made in ``temp_dir`` (on
+    the same file system) or else beside ``path``.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    folder = path.parent
+    if temp_dir is not None:
+        temp_dir.mkdir(exist_ok=True)
+        folder = temp_dir
+    # The writer's pid leads the name: what a killed writer left is known as such.
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.getpid()}.{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
@@ -72,8 +79,55 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+#: Where pages are written before they are renamed into place: one folder, so that what a
+#: killed write leaves behind is found without walking the site (``clear_temp_files``).
+TEMP_DIR = ".tracker-tmp"
+#: A temp file older than this belongs to no write still going on.
+_TEMP_STALE_SECONDS = 60.0
+
+
+def clear_temp_files(out_dir: Path, now: float | None = None) -> int:
+    """Delete what killed writes left in ``out_dir``'s temp folder; return how many.
+
+    A temp file is left over when the process that wrote it is gone (its pid leads the
+    name) or, whoever wrote it, when it is a minute old (a page is written in milliseconds);
+    any other is left to the build that may still be writing it (another process writing
+    the same folder).
+    """
+    folder = out_dir / TEMP_DIR
+    if not folder.is_dir():
+        return 0
+    now = time.time() if now is None else now
+    removed = 0
+    for entry in os.scandir(folder):
+        with contextlib.suppress(FileNotFoundError):
+            if not entry.is_file():
+                continue
+            young = now - entry.stat().st_mtime <= _TEMP_STALE_SECONDS
+            if young and _writer_alive(entry.name):
+                continue
+            os.unlink(entry.path)
+            removed += 1
+    return removed
+
+
+def _writer_alive(name: str) -> bool:
+    """Whether the process named at the head of a temp file's name (".PID.page...") runs."""
+    pid = name[1:].partition(".")[0]
+    if not pid.isdigit():
+        return True  # not ours to judge: left to the age rule
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
 def write_pages(out_dir: Path, pages: Mapping[str, str]) -> SiteReport:
     """Write each ``relpath -> text`` under ``out_dir`` (UTF-8) unless the file already holds it."""
+    temp_dir = out_dir / TEMP_DIR
     written: list[str] = []
     unchanged: list[str] = []
     for rel in sorted(pages):
@@ -83,10 +137,13 @@ def write_pages(out_dir: Path, pages: Mapping[str, str]) -> SiteReport:
             unchanged.append(rel)
             continue
         try:
-            write_atomic(target, data)
+            write_atomic(target, data, temp_dir)
         except OSError as e:
             raise TrackerError(f"cannot write page: {target}") from e
         written.append(rel)
+    if written:
+        with contextlib.suppress(OSError):
+            temp_dir.rmdir()  # gone when empty: nothing of it in the published site
     return SiteReport(written=tuple(written), unchanged=tuple(unchanged))
 
 
@@ -111,6 +168,7 @@ def build_site(
     # feeds.html (issue 3) is written when the caller knows the feeds' states; pages link to
     # it only then, so a site built without it has no broken link.
     renderer.env.globals["feeds_page"] = feed_states is not None
+    clear_temp_files(out_dir)
     days = _linked(digests)
     pages_by_slug = _topic_pages(topic_pages, topics)
     known = {slug: page.topic for slug, page in pages_by_slug.items()}
@@ -301,6 +359,7 @@ def build_site_incremental(
     those of a full build. The records are written in one transaction: a build that stops half
     way records nothing, and the next one renders again what it had not finished.
     """
+    clear_temp_files(out_dir)
     with store.transaction():
         return _build_incremental(
             out_dir, renderer, store, source, topics=topics, feeds=feeds, feed_states=feed_states
