@@ -411,6 +411,41 @@ def test_301_and_308_move_the_feed_and_keep_its_entries(http: HTTPServer, tmp_pa
         assert app.feed_states()[0].health == "ok"  # "moved" is a week-long notice
 
 
+def _guid_only(slugs: list[str]) -> bytes:
+    """An RSS feed whose items have a guid and no link (their ids come from feed and guid)."""
+    items = "".join(
+        f'<item><title>Note {s}</title><guid isPermaLink="false">note-{s}</guid>'
+        f"<pubDate>{format_datetime(NOW - HOUR)}</pubDate></item>"
+        for s in slugs
+    )
+    return f'<rss version="2.0"><channel><title>Notes</title>{items}</channel></rss>'.encode()
+
+
+def test_entries_without_links_keep_their_ids_when_their_feed_moves(
+    http: HTTPServer, tmp_path: Path
+) -> None:
+    """An entry with no link is named by its feed's URL and guid: the URL the feed was added
+    with, so that a 301 does not store its entries again under new ids."""
+    http.expect_request("/old.xml").respond_with_data(_guid_only(["a", "b"]))
+    old, new = http.url_for("/old.xml"), http.url_for("/new.xml")
+    with make_app(tmp_path, [old]) as app:
+        app.fetch()
+        before = {e for (e,) in app.store.db.execute("SELECT id FROM entries")}
+        assert len(before) == 2
+        http.clear()
+        redirect(http, "/old.xml", 301, "/new.xml")
+        http.expect_request("/new.xml").respond_with_data(_guid_only(["a", "b", "c"]))
+        report = app.fetch(all_feeds=True)
+        assert report.moved == [(old, new)] and report.new_entries == 1
+        http.clear()
+        http.expect_request("/new.xml").respond_with_data(_guid_only(["a", "b", "c", "d"]))
+        assert app.fetch(all_feeds=True).new_entries == 1  # fetched at its new URL now
+        ids = {e for (e,) in app.store.db.execute("SELECT id FROM entries")}
+        assert before < ids and len(ids) == 4
+        rows = app.store.db.execute("SELECT DISTINCT feed_url FROM entries").fetchall()
+        assert rows == [(new,)]
+
+
 def test_302_and_307_do_not_move_the_feed(http: HTTPServer, tmp_path: Path) -> None:
     redirect(http, "/old.xml", 302, "/tmp1.xml")
     redirect(http, "/tmp1.xml", 307, "/new.xml")

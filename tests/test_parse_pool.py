@@ -296,7 +296,7 @@ def test_workers_hand_back_rows_that_store_like_entries(tmp_path: Path) -> None:
     )
     fetched = Fetched(url="https://site.example/feed", status=200, body=body)
     store = Store(tmp_path / "tracker.db")
-    ahead = parse_pool._parse(fetched, fetched.url, NOW, "", tmp_path / "tracker.db")
+    ahead = parse_pool._parse(fetched, fetched.url, NOW, "", tmp_path / "tracker.db", fetched.url)
     assert isinstance(ahead, parse_pool.Ahead)
     assert ahead.parsed.title == "Site" and ahead.parsed.entries == ()
     (row,) = ahead.values
@@ -310,6 +310,7 @@ def test_workers_hand_back_rows_that_store_like_entries(tmp_path: Path) -> None:
         NOW,
         "",
         tmp_path / "tracker.db",
+        fetched.url,
     )
     assert isinstance(message, str) and "not a feed" in message
 

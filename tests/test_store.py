@@ -50,6 +50,33 @@ def test_reopening_applies_nothing_twice_and_uses_wal(tmp_path: Path) -> None:
     assert s.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_m012_gives_each_feed_the_url_it_was_added_with(tmp_path: Path) -> None:
+    """Feeds are named for their linkless entries' ids by the URL they were added with; a
+    database from before m012 gets it back from the redirects it recorded."""
+    path = tmp_path / "t.db"
+    s = Store(path)
+    with s.transaction():
+        for url in ("https://a.example/feed", "https://b.example/old", "https://c.example/x"):
+            s.upsert_feed(url, outlet="", title="", aggregator=False, source="config", now=NOW)
+        s.move_feed("https://b.example/old", "https://b.example/mid", NOW)
+        s.move_feed("https://b.example/mid", "https://b.example/new", NOW + timedelta(days=1))
+    assert s.get_feed("https://b.example/new").identity == "https://b.example/old"  # type: ignore[union-attr]
+    # The same database as m011 left it.
+    s.db.execute("UPDATE feeds SET id_url = NULL")
+    s.db.execute("ALTER TABLE feeds DROP COLUMN id_url")
+    s.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm012_feed_identity'")
+    s.db.conn.commit()
+    s.close()
+    s = Store(path)
+    got = {f.url: f.identity for f in s.feeds()}
+    assert got == {
+        "https://a.example/feed": "https://a.example/feed",
+        "https://b.example/new": "https://b.example/old",  # the oldest redirect to it
+        "https://c.example/x": "https://c.example/x",
+    }
+    s.close()
+
+
 def test_adding_the_same_entries_twice_stores_them_once(store: Store) -> None:
     with store.transaction():
         assert store.add_entries([entry(1), entry(2)], NOW) == ["e001", "e002"]

@@ -384,6 +384,7 @@ class App:
                     now=now,
                     outlet=feed.outlet or feed.title,
                     known=store.known_ids,  # entries already stored are not cleaned again
+                    identity=feed.identity,
                 )
                 outlet = feed.outlet or parsed.title
                 values = tuple(entry_values(e, outlet) for e in parsed.entries)

@@ -80,6 +80,14 @@ class Feed:
     ttl_minutes: int | None = None  # the feed's RSS <ttl>, kept for 304s
     moved_from: str | None = None  # the URL before the last permanent redirect
     moved_at: datetime | None = None
+    # The URL the feed was added with (m012): entries without a link are named by it and
+    # their guid, so a permanent redirect does not rename them. None: ``url``.
+    id_url: str | None = None
+
+    @property
+    def identity(self) -> str:
+        """The feed URL that names its entries without a link (``parse.entry_id``)."""
+        return self.id_url or self.url
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,9 @@ def entry_id(link: str, guid: str | None, feed_url: str) -> str:
     """16 hex characters naming an entry.
 
     From the canonical link when there is one, so two feeds carrying one article agree;
-    otherwise from the feed's URL and the entry's guid, which are unique only together.
+    otherwise from the feed's URL and the entry's guid, which are unique only together
+    (``parse_feed`` passes the URL the feed was added with, ``Feed.identity``, so that a
+    feed's move does not rename them).
     """
     canonical = canonical_url(link) if link else None
     key = canonical if canonical else f"{feed_url}\n{guid or ''}"
@@ -615,12 +617,15 @@ def parse_feed(
     outlet: str = "",
     known: Callable[[Sequence[str]], Collection[str]] | None = None,
     fast: bool = True,
+    identity: str | None = None,
 ) -> ParsedFeed:
     """Parse a fetched document into a ParsedFeed whose entries carry ``feed_url``.
 
     ``known`` (ids -> those already stored) spares the work on entries already stored: they
     are neither cleaned nor returned, only their ids (``ParsedFeed.known_ids``). ``fast``
     reads common documents with lxml (tracker.fastparse), feedparser the rest.
+    ``identity`` is the feed URL that names entries without a link (``Feed.identity``: the
+    URL the feed was added with); ``feed_url`` by default.
 
     Raises ParseError when the document is not a feed, or declares XML entities.
     """
@@ -655,7 +660,7 @@ def parse_feed(
     for item in items:
         link, guid = _link_and_guid(item, base)
         if link or guid is not None:
-            first.setdefault(entry_id(link, guid, feed_url), (item, link, guid))
+            first.setdefault(entry_id(link, guid, identity or feed_url), (item, link, guid))
     stored = set(known(list(first))) if known is not None and first else set()
     entries = _unique(
         _entry(

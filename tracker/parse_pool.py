@@ -161,7 +161,7 @@ class ParsePool:
             self.start(wait=False)
         assert self._executor is not None and self.db_path is not None
         future = self._executor.submit(
-            _parse, result, feed.url, now, feed.outlet or feed.title, self.db_path
+            _parse, result, feed.url, now, feed.outlet or feed.title, self.db_path, feed.identity
         )
         return lambda: _outcome(future, feed.url)
 
@@ -240,14 +240,16 @@ def _outcome(future: Future[Ahead | str], feed_url: str) -> Ahead:
 
 
 def _parse(
-    fetched: Fetched, feed_url: str, now: datetime, outlet: str, db_path: Path
+    fetched: Fetched, feed_url: str, now: datetime, outlet: str, db_path: Path, identity: str
 ) -> Ahead | str:
     """In a worker: parse_feed, or the message of its ParseError (errors do not pickle)."""
     known = _known.get(db_path)
     if known is None:
         known = _known[db_path] = KnownIds(db_path)
     try:
-        parsed = parsing.parse_feed(fetched, feed_url=feed_url, now=now, outlet=outlet, known=known)
+        parsed = parsing.parse_feed(
+            fetched, feed_url=feed_url, now=now, outlet=outlet, known=known, identity=identity
+        )
     except FeedError as e:
         return e.message
     # What App.ingest does next with the entries of a feed with no outlet or title yet (a

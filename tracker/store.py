@@ -218,6 +218,20 @@ def m011_cluster_tokens(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX cluster_tokens_published ON cluster_tokens(published)")
 
 
+@migrations()
+def m012_feed_identity(db: sqlite_utils.Database) -> None:
+    """The URL each feed was added with, which a permanent redirect leaves as it is: entries
+    without a link are named by it and their guid (``parse.entry_id``), so a feed that moved
+    no longer stores them again under new ids. A feed that moved before this is given the
+    oldest URL that redirects to it."""
+    db.execute("ALTER TABLE feeds ADD COLUMN id_url TEXT")
+    db.execute(
+        "UPDATE feeds SET id_url = COALESCE(CASE WHEN moved_from IS NOT NULL THEN"
+        " (SELECT a.url FROM feed_aliases a WHERE a.feed_url = feeds.url"
+        "  ORDER BY a.moved_at, a.url LIMIT 1) END, url)"
+    )
+
+
 # What SQLite says -> what a person can do about it (issue 7: faults get a clear error).
 _SQLITE_PROBLEMS = (
     ("readonly", "the database is read-only (check permissions of the file and its folder)"),
@@ -390,9 +404,9 @@ class Store:
         existing = self.get_feed(url)
         if existing is None:
             self.db.execute(
-                "INSERT INTO feeds (url, outlet, title, aggregator, source, added_at, category)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [url, outlet, title, int(aggregator), source, ts(now), category],
+                "INSERT INTO feeds (url, outlet, title, aggregator, source, added_at, category,"
+                " id_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [url, outlet, title, int(aggregator), source, ts(now), category, url],
             )
             return True
         self.db.execute(
@@ -426,9 +440,9 @@ class Store:
         existing = self.get_feed(url)
         if existing is None:
             self.db.execute(
-                "INSERT INTO feeds (url, outlet, title, source, added_at, category)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [url, outlet, title, source, ts(now), category],
+                "INSERT INTO feeds (url, outlet, title, source, added_at, category, id_url)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [url, outlet, title, source, ts(now), category, url],
             )
             return "added"
         if existing.status in ("removed", "gone"):
@@ -577,7 +591,8 @@ class Store:
         else:
             # Entries and aliases follow through ON UPDATE CASCADE.
             self.db.execute(
-                "UPDATE feeds SET url = ?, moved_from = ?, moved_at = ? WHERE url = ?",
+                "UPDATE feeds SET url = ?, moved_from = ?, moved_at = ?,"
+                " id_url = COALESCE(id_url, url) WHERE url = ?",
                 [new, old, when, old],
             )
             outcome = "moved"
@@ -1149,6 +1164,7 @@ def _feed(r: dict[str, Any]) -> Feed:
         ttl_minutes=r.get("ttl_minutes"),
         moved_from=r.get("moved_from"),
         moved_at=_dt(r.get("moved_at")),
+        id_url=r.get("id_url"),
     )
 
 
