@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -197,6 +199,72 @@ def test_batched_indexes_new_entries_before_anything_changes_them(
             store.add_entries([_entry(6, "https://f1.example/feed")], NOW)
     _fts_sound(store)
     assert {e.id for e in store.search("story")} == {"e0005", "e0006"}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_batches_leave_the_index_as_entry_by_entry_storing_does(
+    tmp_path: Path, seed: int
+) -> None:
+    """Random feeds' worth of entries (old and new), moves, prunes, commits and failing feeds
+    inside ``batched``; the same steps one transaction each on another database. The entries
+    and every search agree, and SQLite finds both indexes sound."""
+    import random
+
+    rng = random.Random(seed)
+    batch, plain = Store(tmp_path / "batch.db"), Store(tmp_path / "plain.db")
+    urls = [f"https://f{n}.example/feed" for n in range(4)]
+    for store in (batch, plain):
+        for url in urls:
+            store.add_feed(url, title="", outlet="", category="", source="cli", now=NOW)
+    steps: list[tuple[str, Any]] = []
+    for _ in range(40):
+        kind = rng.choice(["add"] * 6 + ["move", "prune", "commit", "fail"])
+        feed = rng.randrange(4)
+        if kind in ("add", "fail"):
+            steps.append((kind, (feed, sorted(rng.sample(range(60), rng.randint(0, 6))))))
+        elif kind == "move":
+            steps.append((kind, (feed, f"https://f{feed}.example/feed{rng.randrange(1000)}")))
+        else:
+            steps.append((kind, rng.randrange(40)))
+
+    def run(store: Store, commit: Callable[[], None]) -> None:
+        for kind, arg in steps:
+            if kind == "commit":
+                commit()
+                continue
+            try:
+                with store.transaction():
+                    if kind in ("add", "fail"):
+                        feed, numbers = arg
+                        url = store.resolve(urls[feed])
+                        store.add_entries([_entry(n, url) for n in numbers], NOW)
+                        if kind == "fail":
+                            raise RuntimeError("a feed fails half way")
+                    elif kind == "move":
+                        feed, new = arg
+                        store.move_feed(store.resolve(urls[feed]), new, NOW)
+                    else:
+                        store.prune_bodies(NOW - timedelta(hours=arg), NOW)
+            except RuntimeError:
+                pass
+
+    def committed_and_indexed() -> None:
+        commit()
+        with sqlite3.connect(tmp_path / "batch.db") as other:  # what a reader finds now
+            indexed = other.execute(
+                "SELECT count(*) FROM entries_fts WHERE entries_fts MATCH 'story'"
+            ).fetchone()[0]
+            assert indexed == other.execute("SELECT count(*) FROM entries").fetchone()[0]
+
+    with batch.batched() as commit:
+        run(batch, committed_and_indexed)
+    run(plain, lambda: None)
+    for store in (batch, plain):
+        _fts_sound(store)
+    rows = "SELECT id, feed_url, title, content_html FROM entries ORDER BY id"
+    assert batch.db.execute(rows).fetchall() == plain.db.execute(rows).fetchall()
+    for word in ("story", "text", *(str(n) for n in range(60))):
+        assert [e.id for e in batch.search(word, 100)] == [e.id for e in plain.search(word, 100)]
 
 
 def test_a_batch_whose_index_cannot_be_written_keeps_no_unindexed_entries(
