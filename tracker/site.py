@@ -62,12 +62,16 @@ def write_atomic(path: Path, data: bytes, temp_dir: Path | None = None) -> None:
     the same file system) or else beside ``path``.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    folder = path.parent
-    if temp_dir is not None:
-        temp_dir.mkdir(exist_ok=True)
-        folder = temp_dir
+    folder = path.parent if temp_dir is None else temp_dir
     # The writer's pid leads the name: what a killed writer left is known as such.
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.getpid()}.{path.name}.", suffix=".tmp")
+    prefix = f".{os.getpid()}.{path.name}."
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".tmp")
+    except FileNotFoundError:
+        if temp_dir is None:
+            raise
+        temp_dir.mkdir(exist_ok=True)  # the first page of a build makes it
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
