@@ -329,6 +329,8 @@ def test_device_file_is_refused() -> None:
         pytest.skip("no /dev/zero here")
     with pytest.raises(FetchError, match="not a regular file"):
         read_file("/dev/zero")
+    with pytest.raises(FetchError, match="not a regular file"):
+        read_file("/dev/zero", etag='"file-1-0-0"')
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
@@ -338,10 +340,11 @@ def test_named_pipe_is_refused_without_blocking(tmp_path: Path) -> None:
     outcome: list[FetchError] = []
 
     def attempt() -> None:
-        try:
-            read_file(str(fifo))
-        except FetchError as e:
-            outcome.append(e)
+        for etag in (None, '"file-1-0-0"'):  # with a validator, it is looked at first
+            try:
+                read_file(str(fifo), etag=etag)
+            except FetchError as e:
+                outcome.append(e)
 
     # In a thread, so a regression that blocks on open() fails the test instead of hanging it.
     worker = threading.Thread(target=attempt, daemon=True)
@@ -351,7 +354,7 @@ def test_named_pipe_is_refused_without_blocking(tmp_path: Path) -> None:
     if blocked:
         os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # release the blocked reader
     assert not blocked, "read_file blocked on a named pipe"
-    assert [e.message for e in outcome] == ["not a regular file"]
+    assert [e.message for e in outcome] == ["not a regular file"] * 2
 
 
 def test_file_url_naming_another_host_is_refused() -> None:
