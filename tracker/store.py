@@ -274,9 +274,10 @@ class Store:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        # Inside ``batched``: the largest rowid before the first entry not yet in the
-        # full-text index (a list, empty when nothing waits); None outside.
-        self._fts_waiting: list[int] | None = None
+        # Inside ``batched`` new entries wait for the full-text index until the next commit;
+        # ``_fts_from`` is the largest rowid before the first of them (None: none waits).
+        self._batched = False
+        self._fts_from: int | None = None
         try:
             if path is None:
                 self.db = sqlite_utils.Database(memory=True)
@@ -343,7 +344,7 @@ class Store:
         conn.execute(f"PRAGMA wal_autocheckpoint={max(checkpoint, 10_000)}")
         conn.execute(f"PRAGMA cache_size={min(cache, -65_536)}")
         conn.execute("PRAGMA temp_store=MEMORY")  # each feed's savepoint journal
-        self._fts_waiting = []
+        self._batched = True
         try:
             conn.execute("BEGIN")
             try:
@@ -359,7 +360,7 @@ class Store:
         except sqlite3.DatabaseError as e:
             raise StoreError(f"cannot write database {self.path}: {explain(e)}") from e
         finally:
-            self._fts_waiting = None
+            self._batched, self._fts_from = False, None
             conn.execute(f"PRAGMA wal_autocheckpoint={checkpoint}")
             conn.execute(f"PRAGMA cache_size={cache}")
             conn.execute(f"PRAGMA temp_store={temp_store}")
@@ -372,10 +373,9 @@ class Store:
         each commit of ``batched`` and before anything updates or deletes entries (the
         index's triggers must find the old row indexed).
         """
-        waiting = self._fts_waiting
-        if waiting:
-            self.db.conn.execute(_INDEX_NEW_ENTRIES, [waiting[0]])
-            waiting.clear()
+        if self._fts_from is not None:
+            self.db.conn.execute(_INDEX_NEW_ENTRIES, [self._fts_from])
+            self._fts_from = None
 
     def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         cursor = self.db.execute(sql, params)
@@ -636,13 +636,10 @@ class Store:
                 cursor = conn.execute("SELECT id FROM entries WHERE rowid > ?", [last])
                 new = {row[0] for row in cursor}
                 fresh = {key: v for key, v in fresh.items() if key in new}
-            waiting = self._fts_waiting
-            if not fresh:
-                pass
-            elif waiting is None:
+            if fresh and not self._batched:
                 conn.execute(_INDEX_NEW_ENTRIES, [last])
-            elif not waiting:
-                waiting.append(last)  # indexed at the batch's next commit
+            elif fresh and self._fts_from is None:
+                self._fts_from = last  # indexed at the batch's next commit
         return list(fresh.values())
 
     def known_ids(self, ids: Sequence[str]) -> set[str]:
